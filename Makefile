@@ -1,0 +1,61 @@
+# Restricted shared PCM access: the pipeline.
+#
+#   make check   everything from a fresh clone: install, build, test
+#   make demo    the feature working on real audio, in the VM
+#
+# Build outputs live under build/ (ignored by git). The patch series in
+# kernel-patch/ and alsa-lib-patch/ are the source of truth; work happens
+# in the git trees build/linux and build/alsa-lib, and 'make patches'
+# writes their commits back.
+
+SHELL := /bin/sh
+B := build
+
+.PHONY: all deps kernel-tree kernel kernel-baseline alsa-tree alsa tests \
+	check check-host check-vm check-upstream patches demo bench stress clean
+
+all: kernel alsa tests
+
+deps:
+	@scripts/install-deps
+
+kernel-tree: deps
+	@scripts/kernel-tree
+
+kernel: kernel-tree
+	@scripts/build-kernel $(B)/linux
+
+kernel-baseline: deps
+	@scripts/kernel-tree --baseline
+	@scripts/build-kernel $(B)/linux-baseline
+
+alsa-tree: deps
+	@scripts/alsa-tree
+
+alsa: alsa-tree kernel-tree
+	@scripts/build-alsa
+
+tests: alsa
+	@$(MAKE) -s -C tests B=$(abspath $(B))
+
+# Host checks, then the VM suite; one summary line at the end.
+check: kernel kernel-baseline alsa tests
+	@scripts/run-tests $(sort $(wildcard tests/*.suite))
+
+check-upstream: kernel kernel-baseline alsa
+	@scripts/check-upstream
+
+patches: deps
+	@scripts/make-patches
+
+demo: kernel alsa tests
+	@scripts/demo
+
+bench: kernel kernel-baseline alsa tests
+	@scripts/bench
+
+stress: kernel alsa tests
+	@scripts/stress $(if $(MINUTES),--minutes $(MINUTES))
+
+clean:
+	rm -rf $(B)/tests $(B)/vm $(B)/test-logs
