@@ -12,7 +12,7 @@ SHELL := /bin/sh
 B := build
 
 .PHONY: all deps kernel-tree kernel kernel-baseline alsa-tree alsa tests \
-	check check-host check-vm check-upstream patches demo bench stress clean
+	check check-upstream check-bisect patches demo bench stress clean
 
 all: kernel alsa tests
 
@@ -44,6 +44,10 @@ check: kernel kernel-baseline alsa tests
 
 check-upstream: kernel kernel-baseline alsa
 	@scripts/check-upstream
+
+# every kernel patch builds on its own (about 5 minutes with a warm ccache)
+check-bisect: kernel
+	@scripts/check-patches --build
 
 patches: deps
 	@scripts/make-patches
