@@ -1,0 +1,15 @@
+# The attack tests (issue 5): an ioctl fuzzer, a race stress, every order
+# of the lifetime events, the escapes. 64-bit (with io_uring through
+# liburing), 32-bit and, for the fuzzer, x32 builds; the 64-bit fuzzer
+# starts the others as its attacker processes.
+ATTACK := pcm-ioctl-fuzz pcm-race-stress pcm-race-pairs pcm-lifetime pcm-escape
+ATTACK_DEPS := pcm-attack.h pcm-util.h
+
+all: $(ATTACK:%=$(OUT)/%) $(ATTACK:%=$(OUT)/%-32) $(OUT)/pcm-ioctl-fuzz-x32
+
+$(ATTACK:%=$(OUT)/%): $(OUT)/%: %.c $(ATTACK_DEPS) | $(OUT)
+	$(CC) $(CFLAGS) -DHAVE_LIBURING $(STATIC) -o $@ $< -luring
+$(ATTACK:%=$(OUT)/%-32): $(OUT)/%-32: %.c $(ATTACK_DEPS) | $(OUT)
+	$(CC) -m32 $(CFLAGS) $(STATIC) -o $@ $<
+$(OUT)/pcm-ioctl-fuzz-x32: pcm-ioctl-fuzz.c $(ATTACK_DEPS) | $(OUT)
+	$(CC) -mx32 $(CFLAGS) $(STATIC) -o $@ $<
