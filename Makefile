@@ -40,7 +40,7 @@ tests: alsa
 
 # Host checks, then the VM suite; one summary line at the end.
 check: kernel kernel-baseline alsa tests
-	@scripts/run-tests $(sort $(wildcard tests/*.suite))
+	@scripts/run-tests --jobs 2 $(sort $(wildcard tests/*.suite))
 
 check-upstream: kernel kernel-baseline alsa
 	@scripts/check-upstream
