@@ -4,15 +4,21 @@
 #   make demo    the feature working on real audio, in the VM
 #
 # Build outputs live under build/ (ignored by git). The patch series in
-# kernel-patch/ and alsa-lib-patch/ are the source of truth; work happens
-# in the git trees build/linux and build/alsa-lib, and 'make patches'
-# writes their commits back.
+# kernel-patch/ (mainline, Linux 7.2), kernel-patch-6.12/ (the backport)
+# and alsa-lib-patch/ are the source of truth; work happens in the git
+# trees build/linux, build/linux-6.12 and build/alsa-lib, and
+# 'make patches' writes their commits back.
+#
+# KERNEL=6.12 makes the kernel targets work on the backport.
 
 SHELL := /bin/sh
 B := build
+KERNEL ?= 7.2
+export KERNEL
+KTREE := $(if $(filter 6.12,$(KERNEL)),$(B)/linux-6.12,$(B)/linux)
 
-.PHONY: all deps kernel-tree kernel kernel-baseline alsa-tree alsa tests \
-	check check-upstream check-bisect patches demo bench stress clean
+.PHONY: all deps kernel-tree kernel kernel-baseline kernel-6.12 alsa-tree alsa \
+	tests check check-upstream check-bisect patches demo bench stress clean
 
 all: kernel alsa tests
 
@@ -23,16 +29,21 @@ kernel-tree: deps
 	@scripts/kernel-tree
 
 kernel: kernel-tree
-	@scripts/build-kernel $(B)/linux
+	@scripts/build-kernel $(KTREE)
 
 kernel-baseline: deps
 	@scripts/kernel-tree --baseline
-	@scripts/build-kernel $(B)/linux-baseline
+	@scripts/build-kernel $(KTREE)-baseline
+
+# the 6.12 backport, which make check also tests
+kernel-6.12:
+	@$(MAKE) -s kernel KERNEL=6.12
 
 alsa-tree: deps
 	@scripts/alsa-tree
 
-alsa: alsa-tree kernel-tree
+alsa: alsa-tree
+	@KERNEL=7.2 scripts/kernel-tree
 	@scripts/build-alsa
 
 tests: alsa

@@ -38,3 +38,16 @@ series_files() {
 		echo "$dir/$p"
 	done
 }
+
+# The kernel a step works on, from KERNEL: 7.2 (mainline, the default) or
+# 6.12 (the backport). Sets KTREE (the patched git tree), KBASE (its
+# baseline worktree) and KSERIES (the patch series).
+kernel_select() {
+	case "${KERNEL:-7.2}" in
+	7.2)	KTREE=$BUILD/linux KSERIES=$TOP/kernel-patch ;;
+	6.12)	KTREE=$BUILD/linux-6.12 KSERIES=$TOP/kernel-patch-6.12 ;;
+	*)	die "KERNEL=$KERNEL: the kernels are 7.2 (mainline) and 6.12 (backport)" ;;
+	esac
+	KVER=${KERNEL:-7.2}
+	KBASE=$KTREE-baseline
+}

@@ -59,4 +59,19 @@
 #define SNDRV_PCM_IOCTL_PERM_RESTRICT	_IOW('A', 0x71, unsigned int)
 #endif
 
+/* a new anonymous file on the substream, holding perm (no CONTROL) */
+#ifndef SNDRV_PCM_IOCTL_SHARED_EXPORT
+struct snd_pcm_shared_export {
+	unsigned int perm;	/* in: SNDRV_PCM_PERM_* of the new file */
+	unsigned int flags;	/* in: O_RDONLY, O_WRONLY or O_RDWR, | O_CLOEXEC, | O_NONBLOCK */
+	int fd;			/* out: the new file descriptor */
+	unsigned char reserved[20];	/* must be zero */
+};
+#define SNDRV_PCM_IOCTL_SHARED_EXPORT	_IOWR('A', 0x72, struct snd_pcm_shared_export)
+#endif
+/* revoke the file without CONTROL named by a descriptor, or all with -1 */
+#ifndef SNDRV_PCM_IOCTL_SHARED_REVOKE
+#define SNDRV_PCM_IOCTL_SHARED_REVOKE	_IOW('A', 0x73, int)
+#endif
+
 #endif /* __SOUND_ASOUND_SHARED_H */
