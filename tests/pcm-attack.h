@@ -29,24 +29,6 @@
 #include <sys/wait.h>
 #include "pcm-util.h"
 
-#if defined(__x86_64__) && defined(__ILP32__)
-#define ATTACK_ABI "x32"
-#elif defined(__i386__) && defined(__USE_TIME_BITS64)
-#define ATTACK_ABI "i386-time64"
-#elif defined(__i386__)
-#define ATTACK_ABI "i386"
-#else
-#define ATTACK_ABI "x86_64"
-#endif
-
-#define P_MMAP		SNDRV_PCM_PERM_MMAP
-#define P_SYNC		SNDRV_PCM_PERM_SYNC
-#define P_STATUS	SNDRV_PCM_PERM_STATUS
-#define P_RW		SNDRV_PCM_PERM_RW
-#define P_CONTROL	SNDRV_PCM_PERM_CONTROL
-#define P_ALL		SNDRV_PCM_PERM_ALL
-#define P_SHARED	SNDRV_PCM_PERM_SHARED
-#define P_FREE		0x80000000u	/* needs nothing */
 #define P_ANY		0x40000000u	/* not decided here: anything but success is fine */
 
 #define UID_NOBODY	65534
@@ -65,8 +47,9 @@ struct attack_hw_params_old {
  * What an ioctl needs, by the SPEC's table: the ioctl number decides, for
  * the native and every compat form alike (same number, other size). The
  * old API reuses the numbers of HW_REFINE/HW_PARAMS with a smaller struct.
- * Numbers of other types are the VFS's or nobody's: the PCM file must deny
- * them, except the generic ones the VFS answers before the driver.
+ * Numbers of other types are the VFS's or nobody's: the PCM file answers
+ * them -ENOTTY whatever its mask, as it always did (the generic ones the
+ * VFS answers before the driver are not decided here).
  */
 static inline unsigned int attack_ioctl_need(unsigned long cmd)
 {
@@ -82,7 +65,7 @@ static inline unsigned int attack_ioctl_need(unsigned long cmd)
 		case 0x15:	/* FS_IOC_GETFSUUID, FS_IOC_GETFSSYSFSPATH */
 			return P_ANY;
 		}
-		return P_CONTROL;
+		return P_NOTTY;
 	}
 	switch (nr) {
 	case 0x00: case 0x01: case 0x02: case 0x04:
@@ -116,24 +99,29 @@ static inline unsigned int attack_sync_ptr_need(unsigned int flags)
 	return need ?: P_SYNC;
 }
 
-/* mmap: by offset, and for the control page by PROT_WRITE */
+/*
+ * mmap: by offset; a writable mapping of the control page or the data
+ * buffer (it moves appl_ptr, or feeds samples) needs RW as well
+ */
 static inline unsigned int attack_mmap_need(unsigned long offset, int prot)
 {
+	unsigned int write = (prot & PROT_WRITE) ? P_RW : 0;
+
 	switch (offset) {
 	case SNDRV_PCM_MMAP_OFFSET_STATUS_OLD:
 	case SNDRV_PCM_MMAP_OFFSET_STATUS_NEW:
 		return P_SYNC;
 	case SNDRV_PCM_MMAP_OFFSET_CONTROL_OLD:
 	case SNDRV_PCM_MMAP_OFFSET_CONTROL_NEW:
-		return (prot & PROT_WRITE) ? P_RW : P_SYNC;
+		return P_SYNC | write;
 	default:
-		return P_MMAP;
+		return P_MMAP | write;
 	}
 }
 
 static inline bool attack_denied(unsigned int need, unsigned int mask)
 {
-	if (need & (P_FREE | P_ANY))
+	if (need & (P_FREE | P_ANY | P_NOTTY))
 		return false;
 	return (need & mask) != need;
 }
@@ -579,7 +567,7 @@ static inline void figures_print(const char *prog, const struct figures *f)
 {
 	printf("figures: prog=%s abi=%s ioctls=%lu calls=%lu procs=%lu threads=%lu "
 	       "seconds=%lu disturbances=%lu violations=%lu leaks=%lu\n",
-	       prog, ATTACK_ABI, f->ioctls, f->calls, f->procs, f->threads,
+	       prog, PCM_ABI, f->ioctls, f->calls, f->procs, f->threads,
 	       f->seconds, f->disturbances, f->violations, f->leaks);
 	fflush(stdout);
 }

@@ -325,7 +325,7 @@ static int probe_main(int fd, const char *expect)
 	if (!strcmp(expect, "closed"))
 		return fcntl(fd, F_GETFD) < 0 && errno == EBADF ? 0 : 4;
 	if (!is_shared(fd, why, sizeof(why))) {
-		printf("# probe (%s, uid %d): %s\n", ATTACK_ABI, getuid(), why);
+		printf("# probe (%s, uid %d): %s\n", PCM_ABI, getuid(), why);
 		return 3;
 	}
 	return 0;
@@ -913,7 +913,7 @@ int main(int argc, char **argv)
 
 	ksft_print_header();
 	ksft_set_plan(17);
-	ksft_print_msg("ABI %s\n", ATTACK_ABI);
+	ksft_print_msg("ABI %s\n", PCM_ABI);
 	master_init(&M, "Dummy", 0, SNDRV_PCM_STREAM_PLAYBACK);
 	master_init(&L, "Loopback", 0, SNDRV_PCM_STREAM_PLAYBACK);
 	master_init(&C, "Dummy", 0, SNDRV_PCM_STREAM_CAPTURE);

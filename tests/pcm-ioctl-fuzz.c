@@ -118,7 +118,7 @@ static void violation(const char *fmt, ...)
 	if (A.violations > 30)
 		return;
 	va_start(ap, fmt);
-	printf("# VIOLATION (%s, pid %d): ", ATTACK_ABI, getpid());
+	printf("# VIOLATION (%s, pid %d): ", PCM_ABI, getpid());
 	vprintf(fmt, ap);
 	printf("\n");
 	va_end(ap);

@@ -260,7 +260,7 @@ int main(int argc, char **argv)
 	if (!seconds)
 		ksft_set_plan(rounds * 2 * 24);
 	ksft_print_msg("ABI %s: every order of master close (M), client close (C), client munmap (U), card unbind (D)\n",
-		       ATTACK_ABI);
+		       PCM_ABI);
 	start = now_s();
 	do {
 		for (size_t c = 0; c < 2; c++) {

@@ -3,22 +3,39 @@
  * Every class boundary of restricted sharing, on real cards.
  *
  * A master opens and configures a stream; a client file on the same
- * substream gets a permission mask (the restricted open's own, or any
- * other through PERM_RESTRICT). Each PCM ioctl, as this ABI encodes it,
- * and each other entry point (read/write, readv/writev, poll, mmap of
- * each region, fasync) is tried on the client:
+ * substream gets a permission mask in one of the three ways a file can
+ * hold less than everything:
+ *
+ *  - open(node, O_APPEND | O_EXCL): SNDRV_PCM_PERM_SHARED;
+ *  - open(node, O_APPEND), then PERM_RESTRICT to the mask;
+ *  - SHARED_EXPORT by the master with the mask (an anonymous file).
+ *
+ * Each PCM ioctl, as this ABI encodes it, ioctls of other types, and each
+ * other entry point (read/write, readv/writev, poll, mmap of each region,
+ * fasync) is tried on the client:
  *
  *  - a call the mask does not allow must fail with EPERM, leave its
- *    argument untouched (no kernel memory in the reply) and leave the
- *    master's stream exactly as it was;
+ *    argument untouched (no kernel memory in the reply), make no file
+ *    descriptor, revoke no file and leave the master's stream exactly as
+ *    it was;
  *  - a call the mask allows must not fail with EPERM, and, when its
- *    argument makes it a no-op, must not change the master's stream.
+ *    argument makes it a no-op, must not change the master's stream; an
+ *    allowed mapping of the data buffer must succeed where the stream can
+ *    be followed;
+ *  - an ioctl of another type than 'A' answers ENOTTY, whatever the mask.
  *
  * The master's view (state, hw_ptr progression, appl_ptr, hw and sw
  * parameters, timestamp mode) is read back through the master after each
- * call. Built as a 64-bit, a 32-bit (time32 and time64) and an x32
- * program, so the compat handlers are crossed as well. One TAP line per
- * (stream, mask, entry point).
+ * call (but for the hw parameters, whose read-back is a refinement and
+ * costs, after an allowed mmap, poll or ioctl of another type, which do not
+ * reach the ioctl handler), and a witness, a second exported file, must
+ * still be alive. A
+ * stream set up with RW_INTERLEAVED access is followed too: a file without
+ * RW maps its buffer read-only and reads the samples the master wrote.
+ * Built as a 64-bit, a 32-bit (time32 and time64) and an x32 program, so
+ * the compat handlers are crossed as well (those try every mask on one
+ * stream, SHARED on the others). One TAP line per (stream, way of opening,
+ * mask, entry point).
  */
 #include <poll.h>
 #include <signal.h>
@@ -27,24 +44,6 @@
 #include <sys/uio.h>
 #include "kselftest.h"
 #include "pcm-util.h"
-
-#if defined(__x86_64__) && defined(__ILP32__)
-#define ABI "x32"
-#elif defined(__i386__) && defined(__USE_TIME_BITS64)
-#define ABI "i386-time64"
-#elif defined(__i386__)
-#define ABI "i386"
-#else
-#define ABI "x86_64"
-#endif
-
-#define P_MMAP		SNDRV_PCM_PERM_MMAP
-#define P_SYNC		SNDRV_PCM_PERM_SYNC
-#define P_STATUS	SNDRV_PCM_PERM_STATUS
-#define P_RW		SNDRV_PCM_PERM_RW
-#define P_CONTROL	SNDRV_PCM_PERM_CONTROL
-#define P_ALL		SNDRV_PCM_PERM_ALL
-#define P_NONE		0x80000000u	/* free: nothing needed */
 
 /* the old API (kernel-internal), with this ABI's layout */
 struct hw_params_old {
@@ -65,18 +64,26 @@ enum kind {
 	K_MMAP,
 };
 
+/* what the argument of an ioctl holds, when it is not a no-op */
+enum argv {
+	A_NONE,
+	A_REVOKE_ALL,		/* SHARED_REVOKE: -1 */
+	A_REVOKE_WITNESS,	/* SHARED_REVOKE: the witness */
+};
+
 struct entry {
 	const char *name;
 	enum kind kind;
 	unsigned long cmd;	/* ioctl command, or mmap offset */
 	size_t size;		/* argument size, or mmap length (0: data) */
-	unsigned int need;	/* SNDRV_PCM_PERM_* needed, or P_NONE */
+	unsigned int need;	/* SNDRV_PCM_PERM_* needed, P_FREE or P_NOTTY */
 	unsigned int flags;	/* SYNC_PTR flags; PROT_* for mmap */
 	int stream;		/* -1, or the only stream it applies to */
+	enum argv argv;
 };
 
-#define IOC(n, c, t, p)		{ n, K_IOCTL_PTR, c, sizeof(t), p, 0, -1 }
-#define IOV(n, c, p)		{ n, K_IOCTL_VAL, c, 0, p, 0, -1 }
+#define IOC(n, c, t, p)		{ n, K_IOCTL_PTR, c, sizeof(t), p, 0, -1, A_NONE }
+#define IOV(n, c, p)		{ n, K_IOCTL_VAL, c, 0, p, 0, -1, A_NONE }
 
 static const struct entry entries[] = {
 	IOC("PVERSION", SNDRV_PCM_IOCTL_PVERSION, int, P_STATUS),
@@ -94,15 +101,15 @@ static const struct entry entries[] = {
 	IOC("DELAY", SNDRV_PCM_IOCTL_DELAY, snd_pcm_sframes_t, P_STATUS),
 	IOV("HWSYNC", SNDRV_PCM_IOCTL_HWSYNC, P_SYNC),
 	{ "SYNC_PTR(read-only)", K_IOCTL_PTR, SNDRV_PCM_IOCTL_SYNC_PTR, sizeof(struct snd_pcm_sync_ptr),
-	  P_SYNC, SNDRV_PCM_SYNC_PTR_APPL | SNDRV_PCM_SYNC_PTR_AVAIL_MIN, -1 },
+	  P_SYNC, SNDRV_PCM_SYNC_PTR_APPL | SNDRV_PCM_SYNC_PTR_AVAIL_MIN, -1, A_NONE },
 	{ "SYNC_PTR(hwsync,read-only)", K_IOCTL_PTR, SNDRV_PCM_IOCTL_SYNC_PTR, sizeof(struct snd_pcm_sync_ptr),
-	  P_SYNC, SNDRV_PCM_SYNC_PTR_HWSYNC | SNDRV_PCM_SYNC_PTR_APPL | SNDRV_PCM_SYNC_PTR_AVAIL_MIN, -1 },
+	  P_SYNC, SNDRV_PCM_SYNC_PTR_HWSYNC | SNDRV_PCM_SYNC_PTR_APPL | SNDRV_PCM_SYNC_PTR_AVAIL_MIN, -1, A_NONE },
 	{ "SYNC_PTR(write appl)", K_IOCTL_PTR, SNDRV_PCM_IOCTL_SYNC_PTR, sizeof(struct snd_pcm_sync_ptr),
-	  P_RW, SNDRV_PCM_SYNC_PTR_AVAIL_MIN, -1 },
+	  P_RW, SNDRV_PCM_SYNC_PTR_AVAIL_MIN, -1, A_NONE },
 	{ "SYNC_PTR(write avail_min)", K_IOCTL_PTR, SNDRV_PCM_IOCTL_SYNC_PTR, sizeof(struct snd_pcm_sync_ptr),
-	  P_CONTROL, SNDRV_PCM_SYNC_PTR_APPL, -1 },
+	  P_CONTROL, SNDRV_PCM_SYNC_PTR_APPL, -1, A_NONE },
 	{ "SYNC_PTR(write both)", K_IOCTL_PTR, SNDRV_PCM_IOCTL_SYNC_PTR, sizeof(struct snd_pcm_sync_ptr),
-	  P_RW | P_CONTROL, 0, -1 },
+	  P_RW | P_CONTROL, 0, -1, A_NONE },
 	IOC("STATUS_EXT", SNDRV_PCM_IOCTL_STATUS_EXT, struct snd_pcm_status, P_STATUS),
 	IOC("CHANNEL_INFO", SNDRV_PCM_IOCTL_CHANNEL_INFO, struct snd_pcm_channel_info, P_STATUS),
 	IOV("PREPARE", SNDRV_PCM_IOCTL_PREPARE, P_CONTROL),
@@ -121,32 +128,60 @@ static const struct entry entries[] = {
 	IOC("READN_FRAMES", SNDRV_PCM_IOCTL_READN_FRAMES, struct snd_xfern, P_RW),
 	IOV("LINK", SNDRV_PCM_IOCTL_LINK, P_CONTROL),
 	IOV("UNLINK", SNDRV_PCM_IOCTL_UNLINK, P_CONTROL),
-	IOC("PERM_GET", SNDRV_PCM_IOCTL_PERM_GET, unsigned int, P_NONE),
+	IOC("PERM_GET", SNDRV_PCM_IOCTL_PERM_GET, unsigned int, P_FREE),
+	IOC("SHARED_EXPORT", SNDRV_PCM_IOCTL_SHARED_EXPORT, struct snd_pcm_shared_export, P_CONTROL),
+	{ "SHARED_REVOKE(-1)", K_IOCTL_PTR, SNDRV_PCM_IOCTL_SHARED_REVOKE, sizeof(int),
+	  P_CONTROL, 0, -1, A_REVOKE_ALL },
+	{ "SHARED_REVOKE(witness)", K_IOCTL_PTR, SNDRV_PCM_IOCTL_SHARED_REVOKE, sizeof(int),
+	  P_CONTROL, 0, -1, A_REVOKE_WITNESS },
 	IOC("HW_REFINE_OLD", IOCTL_HW_REFINE_OLD, struct hw_params_old, P_CONTROL),
 	IOC("HW_PARAMS_OLD", IOCTL_HW_PARAMS_OLD, struct hw_params_old, P_CONTROL),
 	IOV("unknown _IO('A',0x99)", _IO('A', 0x99), P_CONTROL),
 	IOC("unknown _IOR('A',0x7f,int)", _IOR('A', 0x7f, int), int, P_CONTROL),
 	IOC("unknown _IOWR('A',0x05,long)", _IOWR('A', 0x05, long), long, P_CONTROL),
-	IOV("unknown _IO('B',0x01)", _IO('B', 0x01), P_CONTROL),
-	{ "write()", K_WRITE, 0, 0, P_RW, 0, SNDRV_PCM_STREAM_PLAYBACK },
-	{ "writev()", K_WRITEV, 0, 0, P_RW, 0, SNDRV_PCM_STREAM_PLAYBACK },
-	{ "read()", K_READ, 0, 0, P_RW, 0, SNDRV_PCM_STREAM_CAPTURE },
-	{ "readv()", K_READV, 0, 0, P_RW, 0, SNDRV_PCM_STREAM_CAPTURE },
-	{ "poll()", K_POLL, 0, 0, P_STATUS, 0, -1 },
-	{ "fcntl(F_SETFL, O_ASYNC)", K_FASYNC, 0, 0, P_CONTROL, 0, -1 },
-	{ "mmap(data, PROT_READ)", K_MMAP, 0, 0, P_MMAP, PROT_READ, -1 },
-	{ "mmap(data, PROT_READ|PROT_WRITE)", K_MMAP, 0, 0, P_MMAP, PROT_READ | PROT_WRITE, -1 },
-	{ "mmap(status)", K_MMAP, SNDRV_PCM_MMAP_OFFSET_STATUS_NEW, 4096, P_SYNC, PROT_READ, -1 },
-	{ "mmap(control, PROT_READ)", K_MMAP, SNDRV_PCM_MMAP_OFFSET_CONTROL_NEW, 4096, P_SYNC, PROT_READ, -1 },
+	/* other types: nobody's, a terminal's, the other ALSA devices' */
+	IOV("other type _IO('B',0x01)", _IO('B', 0x01), P_NOTTY),
+	IOC("other type TCGETS", 0x5401, char[64], P_NOTTY),
+	IOC("other type _IOR('U',0x00,int) (control PVERSION)", _IOR('U', 0x00, int), int, P_NOTTY),
+	IOC("other type _IOR('H',0x00,int) (hwdep PVERSION)", _IOR('H', 0x00, int), int, P_NOTTY),
+	IOC("other type _IOR('T',0x00,int) (timer PVERSION)", _IOR('T', 0x00, int), int, P_NOTTY),
+	{ "write()", K_WRITE, 0, 0, P_RW, 0, SNDRV_PCM_STREAM_PLAYBACK, A_NONE },
+	{ "writev()", K_WRITEV, 0, 0, P_RW, 0, SNDRV_PCM_STREAM_PLAYBACK, A_NONE },
+	{ "read()", K_READ, 0, 0, P_RW, 0, SNDRV_PCM_STREAM_CAPTURE, A_NONE },
+	{ "readv()", K_READV, 0, 0, P_RW, 0, SNDRV_PCM_STREAM_CAPTURE, A_NONE },
+	{ "poll()", K_POLL, 0, 0, P_STATUS, 0, -1, A_NONE },
+	{ "fcntl(F_SETFL, O_ASYNC)", K_FASYNC, 0, 0, P_CONTROL, 0, -1, A_NONE },
+	{ "mmap(data, PROT_READ)", K_MMAP, 0, 0, P_MMAP, PROT_READ, -1, A_NONE },
+	{ "mmap(data, PROT_READ|PROT_WRITE)", K_MMAP, 0, 0, P_MMAP | P_RW,
+	  PROT_READ | PROT_WRITE, -1, A_NONE },
+	{ "mmap(status)", K_MMAP, SNDRV_PCM_MMAP_OFFSET_STATUS_NEW, 4096, P_SYNC, PROT_READ, -1, A_NONE },
+	{ "mmap(control, PROT_READ)", K_MMAP, SNDRV_PCM_MMAP_OFFSET_CONTROL_NEW, 4096, P_SYNC,
+	  PROT_READ, -1, A_NONE },
 	{ "mmap(control, PROT_READ|PROT_WRITE)", K_MMAP, SNDRV_PCM_MMAP_OFFSET_CONTROL_NEW, 4096,
-	  P_RW, PROT_READ | PROT_WRITE, -1 },
+	  P_SYNC | P_RW, PROT_READ | PROT_WRITE, -1, A_NONE },
+};
+
+/* a 32-bit or x32 program: the kernel's compat handlers */
+#if defined(__ILP32__)
+#define COMPAT	1
+#else
+#define COMPAT	0
+#endif
+
+/* the three ways to a file that holds less than everything */
+enum way { W_EXCL, W_RESTRICT, W_EXPORT, NWAYS };
+static const char *const way_names[NWAYS] = {
+	"open(O_APPEND|O_EXCL)", "open(O_APPEND)+PERM_RESTRICT", "SHARED_EXPORT",
 };
 
 struct stream {
 	const char *card_id;
 	int dev, stream;
+	int access;		/* SNDRV_PCM_ACCESS_* the master sets up */
+	bool all_masks;		/* every mask, not only SHARED */
 	int card, sub;
 	int master, other;	/* other: a second stream, for LINK */
+	int witness;		/* an exported file no call may revoke */
 	struct snd_pcm_sw_params sw;
 	struct snd_pcm_hw_params hw;
 	size_t buffer_bytes;
@@ -160,7 +195,7 @@ static unsigned int planned;
 
 static void result(bool ok, const char *fmt, ...)
 {
-	char msg[256];
+	char msg[320];
 	va_list ap;
 
 	if (dry_run) {
@@ -177,7 +212,7 @@ static const char *mask_name(unsigned int m)
 {
 	static char buf[64];
 
-	if (m == SNDRV_PCM_PERM_SHARED)
+	if (m == P_SHARED)
 		return "SHARED";
 	if (m == P_ALL)
 		return "ALL";
@@ -189,23 +224,40 @@ static const char *mask_name(unsigned int m)
 	return buf;
 }
 
-/* The client file: restricted open for SHARED, else O_APPEND narrowed */
-static int open_client(struct stream *s, unsigned int mask)
+/* The client file, opened the given way with the given mask; fd or -errno */
+static int open_client(struct stream *s, enum way way, unsigned int mask)
 {
-	int fd, err;
+	int fd, err, got;
 
-	if (mask == SNDRV_PCM_PERM_SHARED)
-		return pcm_open_sub(s->card, s->dev, s->stream, s->sub,
-				    O_RDWR | O_NONBLOCK | O_APPEND | O_EXCL);
-	fd = pcm_open_sub(s->card, s->dev, s->stream, s->sub,
-			  O_RDWR | O_NONBLOCK | O_APPEND);
-	if (fd < 0)
-		return fd;
-	err = xioctl(fd, SNDRV_PCM_IOCTL_PERM_RESTRICT, &mask);
-	if (err) {
+	switch (way) {
+	case W_EXCL:
+		fd = pcm_open_sub(s->card, s->dev, s->stream, s->sub,
+				  O_RDWR | O_NONBLOCK | O_APPEND | O_EXCL);
+		if (fd < 0)
+			return -errno;
+		break;
+	case W_RESTRICT:
+		fd = pcm_open_sub(s->card, s->dev, s->stream, s->sub,
+				  O_RDWR | O_NONBLOCK | O_APPEND);
+		if (fd < 0)
+			return -errno;
+		err = xioctl(fd, SNDRV_PCM_IOCTL_PERM_RESTRICT, &mask);
+		if (err) {
+			close(fd);
+			return err;
+		}
+		break;
+	default:
+		fd = pcm_export(s->master, mask, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			return fd;
+		break;
+	}
+	/* the file holds exactly what was asked for */
+	got = pcm_perm(fd);
+	if (got != (int)mask) {
 		close(fd);
-		errno = -err;
-		return -1;
+		return got < 0 ? got : -EPROTO;
 	}
 	return fd;
 }
@@ -220,6 +272,14 @@ static void fill_arg(struct stream *s, const struct entry *e, void *arg,
 {
 	if (!denied)
 		memset(arg, 0, e->size);
+	if (e->argv == A_REVOKE_ALL) {
+		*(int *)arg = -1;
+		return;
+	}
+	if (e->argv == A_REVOKE_WITNESS) {
+		*(int *)arg = s->witness;
+		return;
+	}
 	switch (e->cmd) {
 	case SNDRV_PCM_IOCTL_TTSTAMP:
 		*(int *)arg = SNDRV_PCM_TSTAMP_TYPE_MONOTONIC_RAW;
@@ -235,6 +295,16 @@ static void fill_arg(struct stream *s, const struct entry *e, void *arg,
 		memcpy(arg, &s->sw, sizeof(s->sw));
 		((struct snd_pcm_sw_params *)arg)->avail_min += 1;
 		break;
+	case SNDRV_PCM_IOCTL_SHARED_EXPORT: {
+		struct snd_pcm_shared_export *ex = arg;
+
+		/* a valid request: through, it would make a file */
+		memset(ex, 0, sizeof(*ex));
+		ex->perm = P_SHARED;
+		ex->flags = O_RDONLY | O_CLOEXEC;
+		ex->fd = -1;
+		break;
+	}
 	case SNDRV_PCM_IOCTL_SYNC_PTR: {
 		struct snd_pcm_sync_ptr *sp = arg;
 
@@ -343,39 +413,69 @@ static int call(struct stream *s, int fd, const struct entry *e, void *arg,
 	return -ENOSYS;
 }
 
+static bool is_denied(const struct entry *e, unsigned int mask)
+{
+	if (e->need & (P_FREE | P_NOTTY))
+		return false;
+	return (e->need & mask) != e->need;
+}
+
 static bool applies(const struct stream *s, const struct entry *e, unsigned int mask)
 {
-	bool denied;
-
 	if (e->stream >= 0 && e->stream != s->stream)
 		return false;
-	if (e->need == P_NONE)
-		return true;
-	denied = (e->need & mask) != e->need;
 	/* allowed control calls would change the stream: nothing to check */
-	if (!denied && (e->need & P_CONTROL))
+	if (!is_denied(e, mask) && (e->need & P_CONTROL))
 		return false;
 	return true;
 }
 
-static void run_entries(struct stream *s, unsigned int mask, const char *state)
+/*
+ * What an allowed call must return, where the SPEC says: 1 when it must
+ * succeed, -errno when it must fail so, 0 when anything but EPERM will do.
+ * A file without RW and CONTROL follows the buffer of a read/write stream
+ * too; files that may write or control it map it as the owner does, which
+ * for such a stream is not at all.
+ */
+static int expected(const struct stream *s, const struct entry *e, unsigned int mask)
+{
+	bool rw_access = s->access == SNDRV_PCM_ACCESS_RW_INTERLEAVED;
+
+	if (e->need & P_NOTTY)
+		return -ENOTTY;
+	if (e->kind != K_MMAP || e->cmd != 0)
+		return 0;
+	if (!rw_access)
+		return 1;
+	if (!(e->flags & PROT_WRITE) && !(mask & (P_RW | P_CONTROL)))
+		return 1;
+	return -EINVAL;
+}
+
+static bool reaches_ioctl(const struct entry *e)
+{
+	return (e->kind == K_IOCTL_PTR || e->kind == K_IOCTL_VAL) && !(e->need & P_NOTTY);
+}
+
+static void run_entries(struct stream *s, enum way way, unsigned int mask, const char *state)
 {
 	static unsigned char arg[4096], pattern[4096];
 	struct pcm_snapshot before, after;
+	bool have_before = false;
 	int client = -1;
 
 	if (!dry_run) {
-		client = open_client(s, mask);
+		client = open_client(s, way, mask);
 		if (client < 0) {
-			ksft_exit_fail_msg("%s: client open with mask %s: %s\n",
-					   s->name, mask_name(mask), strerror(errno));
+			ksft_exit_fail_msg("%s: client %s with mask %s: %s\n", s->name,
+					   way_names[way], mask_name(mask), strerror(-client));
 		}
 	}
 	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {
 		const struct entry *e = &entries[i];
 		bool denied, ok, untouched = true;
 		const char *diff = NULL;
-		int ret;
+		int ret, fd_before, want, witness, self;
 
 		if (!applies(s, e, mask))
 			continue;
@@ -383,34 +483,134 @@ static void run_entries(struct stream *s, unsigned int mask, const char *state)
 			result(true, "");
 			continue;
 		}
-		denied = e->need != P_NONE && (e->need & mask) != e->need;
-		pcm_snapshot(s->master, &before);
+		denied = is_denied(e, mask);
+		want = denied ? -EPERM : expected(s, e, mask);
+		/* the last call's "after" is this one's "before", unless it differed */
+		if (!have_before)
+			pcm_snapshot(s->master, &before);
 		if (e->kind == K_IOCTL_PTR) {
 			/* poison what the call has no reason to fill */
 			memset(arg, 0xa5, sizeof(arg));
-			fill_arg(s, e, arg, denied, &before);
+			fill_arg(s, e, arg, denied || want < 0, &before);
 			memcpy(pattern, arg, e->size);
 		}
+		fd_before = pcm_next_fd();
 		ret = call(s, client, e, arg, denied, &before);
-		pcm_snapshot(s->master, &after);
-		if (e->kind == K_IOCTL_PTR && denied)
+		if (denied || reaches_ioctl(e)) {
+			pcm_snapshot(s->master, &after);
+		} else {
+			/* mmap, poll, other types: the hw setup is out of reach */
+			after = before;
+			after.sw_err = xioctl(s->master, SNDRV_PCM_IOCTL_SW_PARAMS_GET, &after.sw);
+			xioctl(s->master, SNDRV_PCM_IOCTL_STATUS, &after.status);
+		}
+		if (e->kind == K_IOCTL_PTR && want < 0)
 			untouched = !memcmp(arg, pattern, e->size);
 		diff = pcm_snapshot_diff(&before, &after);
-		if (denied)
-			ok = ret == -EPERM && untouched && !diff;
+		/* nothing was revoked, no file was made */
+		witness = pcm_perm(s->witness);
+		self = pcm_perm(client);
+		if (!diff && witness != (int)P_SHARED)
+			diff = "the witness was revoked";
+		if (!diff && self != (int)mask)
+			diff = "the client's mask changed, or it was revoked";
+		if (!diff && pcm_next_fd() != fd_before)
+			diff = "a file descriptor was made";
+		before = after;
+		have_before = !diff;
+		if (want < 0)
+			ok = ret == want && untouched && !diff;
+		else if (want > 0)
+			ok = ret == 0 && !diff;
 		else
 			ok = ret != -EPERM && !diff;
-		result(ok, "%s %s %s mask=%s %s: %s%s%s%s", ABI, s->name, state,
-		       mask_name(mask), e->name,
+		result(ok, "%s %s %s %s mask=%s %s: %s%s%s%s%s", PCM_ABI, s->name, state,
+		       way_names[way], mask_name(mask), e->name,
 		       ret ? strerror(-ret) : "ok",
-		       denied ? " (denied)" : " (allowed)",
+		       denied ? " (denied)" : want < 0 ? " (refused)" : " (allowed)",
 		       untouched ? "" : ", argument written",
-		       diff ? ", master changed: " : "");
-		if (diff && !dry_run)
-			ksft_print_msg("    master changed: %s\n", diff);
+		       diff ? ", " : "", diff ? diff : "");
 	}
 	if (client >= 0)
 		close(client);
+}
+
+/*
+ * A file without RW follows a stream set up with RW_INTERLEAVED access:
+ * what the master wrote is in the mapping, read-only; a file that may
+ * write gets EINVAL, as the master itself does.
+ */
+static void follow_rw_stream(struct stream *s, enum way way, const int16_t *wrote,
+			     size_t frames)
+{
+	unsigned int masks[2] = { P_SHARED, way == W_EXCL ? 0 : P_SHARED | P_RW };
+
+	for (int m = 0; m < (way == W_EXCL ? 1 : 2); m++) {
+		int client, err = 0, diffs = 0;
+		void *map;
+
+		if (dry_run) {
+			result(true, "");
+			continue;
+		}
+		client = open_client(s, way, masks[m]);
+		if (client < 0)
+			ksft_exit_fail_msg("%s: client %s with mask %s: %s\n", s->name,
+					   way_names[way], mask_name(masks[m]), strerror(-client));
+		map = mmap(NULL, s->buffer_bytes, PROT_READ, MAP_SHARED, client, 0);
+		if (map == MAP_FAILED) {
+			err = -errno;
+		} else {
+			for (size_t i = 0; i < frames * 2; i++)
+				diffs += ((int16_t *)map)[i] != wrote[i];
+			if (mprotect(map, s->buffer_bytes, PROT_READ | PROT_WRITE) == 0)
+				diffs = -1;
+			munmap(map, s->buffer_bytes);
+		}
+		close(client);
+		if (masks[m] & P_RW)
+			result(err == -EINVAL,
+			       "%s %s %s mask=%s: mmap(data, PROT_READ) %s, as the master's own (EINVAL)",
+			       PCM_ABI, s->name, way_names[way], mask_name(masks[m]),
+			       err ? strerror(-err) : "succeeded");
+		else
+			result(!err && diffs == 0,
+			       "%s %s %s mask=%s: follows read-only (%s, %d of %zu samples differ from what the master wrote%s)",
+			       PCM_ABI, s->name, way_names[way], mask_name(masks[m]),
+			       err ? strerror(-err) : "mapped", diffs < 0 ? 0 : diffs, frames * 2,
+			       diffs < 0 ? ", mprotect made it writable" : "");
+	}
+}
+
+/* The master's own export: no CONTROL to give, no more than its own mode */
+static void export_errors(struct stream *s)
+{
+	static const struct {
+		unsigned int perm, flags;
+		int err;
+		const char *what;
+	} cases[] = {
+		{ P_SHARED | P_CONTROL, O_RDWR, -EPERM, "CONTROL in the mask" },
+		{ P_ALL, O_RDONLY, -EPERM, "ALL" },
+		{ P_SHARED | 0x100, O_RDWR, -EINVAL, "an unknown bit" },
+		{ P_SHARED, O_RDWR | O_APPEND, -EINVAL, "an unknown flag" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int fd_before, ret;
+
+		if (dry_run) {
+			result(true, "");
+			continue;
+		}
+		fd_before = pcm_next_fd();
+		ret = pcm_export(s->master, cases[i].perm, cases[i].flags);
+		if (ret >= 0)
+			close(ret);
+		result(ret == cases[i].err && pcm_next_fd() == fd_before,
+		       "%s %s SHARED_EXPORT by the master with %s: %s, no descriptor left",
+		       PCM_ABI, s->name, cases[i].what, ret >= 0 ? "succeeded" : strerror(-ret));
+	}
 }
 
 static int setup_stream(struct stream *s)
@@ -418,8 +618,7 @@ static int setup_stream(struct stream *s)
 	struct pcm_setup setup = pcm_default_setup;
 	int err;
 
-	snprintf(s->name, sizeof(s->name), "%s:%d/%s", s->card_id, s->dev,
-		 s->stream == SNDRV_PCM_STREAM_PLAYBACK ? "playback" : "capture");
+	setup.access = s->access;
 	s->card = pcm_find_card(s->card_id);
 	if (s->card < 0)
 		return -ENODEV;
@@ -446,52 +645,109 @@ static int setup_stream(struct stream *s)
 
 static void teardown_stream(struct stream *s)
 {
+	close(s->witness);
 	close(s->other);
 	close(s->master);
 }
 
-static const unsigned int masks[] = {
-	SNDRV_PCM_PERM_SHARED, 0, P_MMAP, P_SYNC, P_STATUS, P_RW, P_CONTROL,
-	SNDRV_PCM_PERM_SHARED | P_RW, P_ALL,
+/* the masks tried on the streams that get all of them */
+static const unsigned int all_masks[] = {
+	P_SHARED, 0, P_MMAP, P_SYNC, P_STATUS, P_RW, P_CONTROL, P_SHARED | P_RW, P_ALL,
 };
 
-static void run_stream(struct stream *s, bool all_masks)
+/*
+ * Every mask, each way, on the streams marked for it; SHARED elsewhere. The
+ * compat builds cross other handlers for each command, but the same check
+ * for each mask: they try every mask on the first stream only.
+ */
+static void run_way(struct stream *s, enum way way, bool many)
 {
+	for (size_t m = 0; m < sizeof(all_masks) / sizeof(all_masks[0]); m++) {
+		unsigned int mask = all_masks[m];
+
+		if (mask != P_SHARED && (!many || way == W_EXCL))
+			continue;
+		/* an export never holds CONTROL: see export_errors() */
+		if (way == W_EXPORT && (mask & P_CONTROL))
+			continue;
+		run_entries(s, way, mask, "prepared");
+	}
+}
+
+static struct stream streams[5];
+
+static void run_stream(struct stream *s)
+{
+	static int16_t wrote[2 * 1024];
+	size_t frames = sizeof(wrote) / sizeof(wrote[0]) / 2;
 	int err;
 
+	snprintf(s->name, sizeof(s->name), "%s:%d/%s%s", s->card_id, s->dev,
+		 s->stream == SNDRV_PCM_STREAM_PLAYBACK ? "playback" : "capture",
+		 s->access == SNDRV_PCM_ACCESS_RW_INTERLEAVED ? " (RW_INTERLEAVED)" : "");
 	if (!dry_run) {
 		err = setup_stream(s);
 		if (err)
 			ksft_exit_fail_msg("%s: master setup: %s\n", s->name, strerror(-err));
-	}
-	/* PREPARED: nothing may move at all */
-	if (!dry_run) {
+		s->witness = pcm_export(s->master, P_SHARED, O_RDONLY | O_CLOEXEC);
+		if (s->witness < 0)
+			ksft_exit_fail_msg("%s: SHARED_EXPORT of the witness: %s\n", s->name,
+					   strerror(-s->witness));
 		xioctl(s->master, SNDRV_PCM_IOCTL_PREPARE, NULL);
 		xioctl(s->other, SNDRV_PCM_IOCTL_PREPARE, NULL);
 	}
-	for (size_t m = 0; m < (all_masks ? sizeof(masks) / sizeof(masks[0]) : 1); m++)
-		run_entries(s, masks[m], "prepared");
+	if (s->access == SNDRV_PCM_ACCESS_RW_INTERLEAVED) {
+		/* the master writes a known signal; the start threshold holds it */
+		if (!dry_run) {
+			struct snd_xferi x = { .buf = wrote, .frames = frames };
+
+			for (size_t i = 0; i < frames * 2; i++)
+				wrote[i] = (int16_t)(0x1111 + 7 * i);
+			err = xioctl(s->master, SNDRV_PCM_IOCTL_WRITEI_FRAMES, &x);
+			if (err || x.result != (snd_pcm_sframes_t)frames)
+				ksft_exit_fail_msg("%s: master write: %s\n", s->name, strerror(-err));
+		}
+		for (int way = 0; way < NWAYS; way++) {
+			follow_rw_stream(s, way, wrote, frames);
+			run_entries(s, way, P_SHARED, "prepared");
+		}
+		if (!dry_run)
+			teardown_stream(s);
+		return;
+	}
+	/* PREPARED: nothing may move at all */
+	export_errors(s);
+	for (int way = 0; way < NWAYS; way++)
+		run_way(s, way, s->all_masks && (!COMPAT || s == &streams[0]));
 	/* RUNNING: hw_ptr moves on, nothing else changes */
 	if (!dry_run) {
 		xioctl(s->master, SNDRV_PCM_IOCTL_START, NULL);
 		xioctl(s->other, SNDRV_PCM_IOCTL_START, NULL);
 	}
-	run_entries(s, SNDRV_PCM_PERM_SHARED, "running");
+	for (int way = 0; way < NWAYS; way++)
+		run_entries(s, way, P_SHARED, "running");
 	if (!dry_run)
 		teardown_stream(s);
 }
 
-static struct stream streams[] = {
-	{ .card_id = "Dummy", .dev = 0, .stream = SNDRV_PCM_STREAM_PLAYBACK },
-	{ .card_id = "Dummy", .dev = 0, .stream = SNDRV_PCM_STREAM_CAPTURE },
-	{ .card_id = "Loopback", .dev = 0, .stream = SNDRV_PCM_STREAM_PLAYBACK },
-	{ .card_id = "Loopback", .dev = 1, .stream = SNDRV_PCM_STREAM_CAPTURE },
+#define MMAP_I	SNDRV_PCM_ACCESS_MMAP_INTERLEAVED
+#define RW_I	SNDRV_PCM_ACCESS_RW_INTERLEAVED
+
+static struct stream streams[5] = {
+	{ .card_id = "Dummy", .dev = 0, .stream = SNDRV_PCM_STREAM_PLAYBACK, .access = MMAP_I,
+	  .all_masks = true },
+	{ .card_id = "Dummy", .dev = 0, .stream = SNDRV_PCM_STREAM_CAPTURE, .access = MMAP_I },
+	{ .card_id = "Loopback", .dev = 0, .stream = SNDRV_PCM_STREAM_PLAYBACK, .access = MMAP_I },
+	{ .card_id = "Loopback", .dev = 1, .stream = SNDRV_PCM_STREAM_CAPTURE, .access = MMAP_I,
+	  .all_masks = true },
+	/* a real buffer (the dummy's is a fake one), written with write() */
+	{ .card_id = "Loopback", .dev = 0, .stream = SNDRV_PCM_STREAM_PLAYBACK, .access = RW_I },
 };
 
 static void run_all(void)
 {
 	for (size_t i = 0; i < sizeof(streams) / sizeof(streams[0]); i++)
-		run_stream(&streams[i], i == 0 || i == 3);
+		run_stream(&streams[i]);
 }
 
 int main(void)
@@ -509,7 +765,7 @@ int main(void)
 	run_all();
 	dry_run = false;
 	ksft_set_plan(planned);
-	ksft_print_msg("ABI %s, %u cases\n", ABI, planned);
+	ksft_print_msg("ABI %s, %u cases\n", PCM_ABI, planned);
 	run_all();
 	ksft_finished();
 }

@@ -390,7 +390,7 @@ int main(int argc, char **argv)
 	ksft_print_header();
 	if (!seconds)
 		ksft_set_plan(planned);
-	ksft_print_msg("ABI %s, %lu iterations per pair (times its weight)\n", ATTACK_ABI, iterations);
+	ksft_print_msg("ABI %s, %lu iterations per pair (times its weight)\n", PCM_ABI, iterations);
 	do {
 		for (size_t i = 0; i < npairs; i++) {
 			if (only && strcmp(only, pairs[i].name))

@@ -22,6 +22,29 @@
 #include <sys/mman.h>
 #include <sound/asound.h>
 
+/* The ABI this program was built for: the kernel crosses other paths */
+#if defined(__x86_64__) && defined(__ILP32__)
+#define PCM_ABI "x32"
+#elif defined(__i386__) && defined(__USE_TIME_BITS64)
+#define PCM_ABI "i386-time64"
+#elif defined(__i386__)
+#define PCM_ABI "i386"
+#else
+#define PCM_ABI "x86_64"
+#endif
+
+/* the permission classes, short */
+#define P_MMAP		SNDRV_PCM_PERM_MMAP
+#define P_SYNC		SNDRV_PCM_PERM_SYNC
+#define P_STATUS	SNDRV_PCM_PERM_STATUS
+#define P_RW		SNDRV_PCM_PERM_RW
+#define P_CONTROL	SNDRV_PCM_PERM_CONTROL
+#define P_ALL		SNDRV_PCM_PERM_ALL
+#define P_SHARED	SNDRV_PCM_PERM_SHARED
+/* for tables of what a call needs */
+#define P_FREE		0x80000000u	/* nothing */
+#define P_NOTTY		0x20000000u	/* not a PCM ioctl: -ENOTTY on every file */
+
 /* Card number of the card whose id is @id (as in /proc/asound/cards), or -1 */
 static inline int pcm_find_card(const char *id)
 {
@@ -252,6 +275,54 @@ static inline const char *pcm_snapshot_diff(const struct pcm_snapshot *a,
 	if (a->sw_err != b->sw_err || memcmp(&a->sw, &b->sw, sizeof(a->sw)))
 		return "sw_params (or timestamp mode)";
 	return NULL;
+}
+
+/* This file's permission mask, or -errno (-ENODEV once it is revoked) */
+static inline int pcm_perm(int fd)
+{
+	unsigned int perm = 0;
+	int err = xioctl(fd, SNDRV_PCM_IOCTL_PERM_GET, &perm);
+
+	return err ? err : (int)perm;
+}
+
+/*
+ * SHARED_EXPORT on @fd (a file holding CONTROL): a new anonymous file on the
+ * same substream holding exactly @perm, open with @flags (O_RDONLY, O_WRONLY
+ * or O_RDWR, | O_CLOEXEC, | O_NONBLOCK). Its descriptor, or -errno.
+ */
+static inline int pcm_export(int fd, unsigned int perm, unsigned int flags)
+{
+	struct snd_pcm_shared_export ex;
+	int err;
+
+	memset(&ex, 0, sizeof(ex));
+	ex.perm = perm;
+	ex.flags = flags;
+	ex.fd = -1;
+	err = xioctl(fd, SNDRV_PCM_IOCTL_SHARED_EXPORT, &ex);
+	return err ? err : ex.fd;
+}
+
+/* SHARED_REVOKE on @fd of the file @target names, or of every one with -1 */
+static inline int pcm_revoke(int fd, int target)
+{
+	return xioctl(fd, SNDRV_PCM_IOCTL_SHARED_REVOKE, &target);
+}
+
+/* The lowest free descriptor: what a call that made none leaves unchanged */
+static inline int pcm_next_fd(void)
+{
+	static int any = -1;
+	int fd;
+
+	/* a dup is cheaper than an open */
+	if (any < 0)
+		any = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	fd = fcntl(any, F_DUPFD_CLOEXEC, 0);
+	if (fd >= 0)
+		close(fd);
+	return fd;
 }
 
 /* Poll @cond every millisecond for up to @ms; the wait is a bound, not a measure */
