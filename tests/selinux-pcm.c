@@ -151,10 +151,11 @@ static pid_t spawn(const char *domain, const int *fds, int nfds, char **argv)
 	_exit(127);
 }
 
-/* Exit status of a client check run in @domain, 0 when it held */
-static int run_client(const char *domain, const int *fds, int nfds, ...)
+/* Exit status of a client check run in @domain, 0 when it held; @prog is
+ * this program (NULL) or its 32-bit or x32 build */
+static int run_client_prog(const char *prog, const char *domain, const int *fds, int nfds, ...)
 {
-	char *argv[12] = { self_exe, "--client" };
+	char *argv[12] = { prog ? (char *)prog : self_exe, "--client" };
 	int argc = 2, status;
 	va_list ap;
 	pid_t pid;
@@ -170,8 +171,11 @@ static int run_client(const char *domain, const int *fds, int nfds, ...)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+#define run_client(...) run_client_prog(NULL, __VA_ARGS__)
+
 /* A client check in @domain on @fd sent over SCM_RIGHTS */
-static int run_client_recv(const char *domain, int fd, const char *check, const char *arg)
+static int run_client_recv_prog(const char *prog, const char *domain, int fd,
+				const char *check, const char *arg)
 {
 	int sp[2], rc;
 
@@ -182,11 +186,13 @@ static int run_client_recv(const char *domain, int fd, const char *check, const 
 		say("sending the descriptor: %s", strerror(-rc));
 		return -1;
 	}
-	rc = run_client(domain, &sp[1], 1, check, arg, NULL);
+	rc = run_client_prog(prog, domain, &sp[1], 1, check, arg, NULL);
 	close(sp[0]);
 	close(sp[1]);
 	return rc;
 }
+
+#define run_client_recv(...) run_client_recv_prog(NULL, __VA_ARGS__)
 
 /* ------------------------------------------------------------ labels */
 
@@ -579,6 +585,8 @@ static int client(int argc, char **argv)
 		return use_sync(fd);
 	if (!strcmp(check, "status"))
 		return use_status(fd);
+	if (!strcmp(check, "use"))
+		return use_mmap(fd) | use_sync(fd) | use_status(fd);
 	if (!strcmp(check, "denied"))
 		return use_denied(fd, strtol(argv[1], NULL, 0));
 	if (!strcmp(check, "rw"))
@@ -766,7 +774,7 @@ int main(int argc, char **argv)
 	if (argc > 2 && !strcmp(argv[1], "--policy"))
 		policy = argv[2];
 
-	printf("TAP version 13\n1..18\n");
+	printf("TAP version 13\n1..22\n");
 	why = setup(policy, &nodes);
 	if (why) {
 		result(false, "setup", "%s", why);
@@ -845,6 +853,30 @@ int main(int argc, char **argv)
 	}
 	result(export >= 0 && ok_exit(run_client_recv("client_lax_t", export, "denied", "1")),	/* EPERM */
 	       "client-export-mask", "client_lax_t (the policy allows every PCM ioctl): the same ioctls fail with EPERM (the kernel's mask)");
+
+	/*
+	 * The 32-bit and x32 forms of the commands: the same extended
+	 * permissions (the low 16 bits), so the same rules. Each ABI gets an
+	 * export of its own: a compat ioctl on a file stops the mapping of
+	 * its status and control pages, for every holder of the file.
+	 */
+	for (int abi = 0; abi < 2; abi++) {
+		const char *suffix = abi ? "x32" : "32";
+		char prog[300], use[40], denied[40];
+		int ex = master_export(&m, SNDRV_PCM_PERM_SHARED, O_RDONLY);
+
+		snprintf(prog, sizeof(prog), "%s-%s", self_exe, suffix);
+		snprintf(use, sizeof(use), "client-export-use-%s", suffix);
+		snprintf(denied, sizeof(denied), "client-export-denied-%s", suffix);
+		result(ex >= 0 && ok_exit(run_client_recv_prog(prog, "client_t", ex, "use", NULL)),
+		       use, "client_t, a %s process: mmap, SYNC_PTR, HWSYNC, every STATUS-class ioctl, poll on an export",
+		       abi ? "x32" : "32-bit");
+		result(ex >= 0 && ok_exit(run_client_recv_prog(prog, "client_t", ex, "denied", "13")),
+		       denied, "client_t, a %s process: START, DROP, HW_FREE, WRITEI_FRAMES fail with EACCES",
+		       abi ? "x32" : "32-bit");
+		if (ex >= 0)
+			close(ex);
+	}
 
 	/* an export without the transition */
 	{

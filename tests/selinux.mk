@@ -1,21 +1,25 @@
 # The SELinux tests (tests/selinux.suite, SPEC section 6): selinux-pcm, its
-# alsa-lib client, and the policies it loads in the VM, compiled with secilc
-# from the shipped
-# CIL module (selinux/snd_pcm_shared.cil), the test policy and a base for
-# this kernel's classes (scripts/selinux-test-base, from the kernel's mdp):
-# policy.bin as a policy writer would write it, policy-lax.bin granting
-# too much (without the neverallow, which would refuse it).
+# alsa-lib client, and the policies it loads in the VM, compiled with
+# secilc from the shipped CIL module (selinux/snd_pcm_shared.cil), the test
+# policy and a base for this kernel's classes (scripts/selinux-test-base,
+# from the kernel's own scripts/selinux/mdp): policy.bin as a policy writer
+# would write it, policy-lax.bin granting too much (without the neverallow,
+# which would refuse it).
 SELINUX_OUT := $(OUT)/selinux
 SELINUX_MDP := $(B)/linux/scripts/selinux/mdp/mdp
 SELINUX_MODULE := ../selinux/snd_pcm_shared.cil selinux-test-policy.cil
 
-all: $(OUT)/selinux-pcm $(OUT)/selinux-alsa-client $(SELINUX_OUT)/policy.bin $(SELINUX_OUT)/policy-lax.bin
+all: $(OUT)/selinux-pcm $(OUT)/selinux-pcm-32 $(OUT)/selinux-pcm-x32 $(OUT)/selinux-alsa-client $(SELINUX_OUT)/policy.bin $(SELINUX_OUT)/policy-lax.bin
 
+# the 32-bit and x32 builds (the rules of tests/Makefile) are clients
 $(OUT)/selinux-pcm: selinux-pcm.c pcm-util.h | $(OUT)
 	$(CC) $(CFLAGS) $(STATIC) -o $@ $<
 
 $(OUT)/selinux-alsa-client: selinux-alsa-client.c | $(OUT)
 	$(CC) $(CFLAGS) -o $@ $< $(ALSA)
+
+$(SELINUX_MDP):
+	@echo "selinux.mk: no $@: build the kernel, with SECURITY_SELINUX ('make kernel')" >&2; exit 1
 
 $(SELINUX_OUT)/base.cil: ../scripts/selinux-test-base $(SELINUX_MDP)
 	@mkdir -p $(SELINUX_OUT)
