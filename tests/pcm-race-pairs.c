@@ -23,10 +23,24 @@
  *                       master close and reopen of the substream
  *   poll-vs-close       poll/epoll on restricted files  |  master
  *                       START/DROP and close/reopen
+ *   mmap-vs-revoke      mmap of the three regions of an export and
+ *                       touching them, from two threads  |  the master's
+ *                       revocation of it (by fd, by -1, HW_FREE, HW_PARAMS
+ *                       over the setup), at a point that moves: afterwards
+ *                       no page of the stream is reachable through any
+ *                       mapping made before, during or after: every page
+ *                       that cannot be written reads zero, every one that
+ *                       can raises SIGBUS, and a new mmap fails with ENODEV
+ *   export-vs-setup     SHARED_EXPORT from two threads, and calls on the
+ *                       new files  |  HW_PARAMS, PREPARE, START, revoke
+ *                       all, DROP, HW_FREE: an export succeeds or fails with
+ *                       EBADFD (no setup), its file holds the mask asked or
+ *                       is revoked (ENODEV), and nothing else happens
  *
- *   pcm-race-pairs [--iterations N] [--only NAME] [--seconds S]
+ *   pcm-race-pairs [--iterations N] [--only NAME] [--seconds S] [--kmemleak]
  *
- * --seconds repeats the whole set until S seconds have passed.
+ * --seconds repeats the whole set until S seconds have passed. --kmemleak
+ * (boot with kmemleak=on) counts the objects leaked by the run.
  */
 #include <getopt.h>
 #include <poll.h>
@@ -55,7 +69,8 @@ struct pair_ctx {
 
 static void unexpected(struct pair_ctx *c, const char *what, int err)
 {
-	if (!c->unexpected++)
+	/* from the master's and the clients' threads */
+	if (__atomic_fetch_add(&c->unexpected, 1, __ATOMIC_RELAXED) == 0)
 		snprintf(c->first, sizeof(c->first), "%s: %s", what, strerror(-err));
 }
 
@@ -310,6 +325,279 @@ static void poll_master(struct pair_ctx *c)
 
 /* ------------------------------------------------------------------ */
 
+/*
+ * mmap-vs-revoke. Per round, the master exports a file (SHARED, read-only,
+ * or SHARED | RW with writable data mappings, in turn); two threads map
+ * its regions and touch them until they see it revoked, then map once
+ * more; the master revokes it after a number of calls that grows with the
+ * round, so that the revocation lands before, among and after the mmaps.
+ */
+#define RV_MAPS 24
+
+struct rv_map {
+	unsigned char *p;
+	size_t len;
+	bool may_write;		/* a writable mapping: SIGBUS once revoked */
+};
+
+struct rv_ctx {
+	pthread_barrier_t start, stop;
+	volatile int fd, revoked, done;
+	bool rw;
+	size_t data_len;
+	struct rv_map maps[2][RV_MAPS];
+	int nmaps[2];
+	unsigned long late_maps;	/* mmaps after the revocation that worked */
+	volatile unsigned long calls[2];
+};
+
+static struct rv_ctx rv;
+
+static void rv_map_one(int t, uint64_t *seed)
+{
+	static const unsigned long offs[3] = {
+		0, SNDRV_PCM_MMAP_OFFSET_STATUS_NEW, SNDRV_PCM_MMAP_OFFSET_CONTROL_NEW,
+	};
+	int region = rnd(seed, 3), prot = PROT_READ;
+	size_t len = region ? 4096 : rv.data_len;
+	struct rv_map *m;
+	void *p;
+
+	if (region == 0 && rv.rw)
+		prot |= PROT_WRITE;
+	p = mmap(NULL, len, prot, MAP_SHARED, rv.fd, offs[region]);
+	rv.calls[t]++;
+	if (p == MAP_FAILED)
+		return;
+	attack_touch(p, len, prot & PROT_WRITE);
+	if (rv.nmaps[t] == RV_MAPS) {
+		/* keep the older ones: drop one in the middle */
+		m = &rv.maps[t][RV_MAPS / 2 + rnd(seed, RV_MAPS / 2)];
+		munmap(m->p, m->len);
+	} else {
+		m = &rv.maps[t][rv.nmaps[t]++];
+	}
+	m->p = p;
+	m->len = len;
+	/* a file with RW may write its data and control pages */
+	m->may_write = rv.rw && region != 1;
+}
+
+static void *rv_client(void *arg)
+{
+	int t = (int)(long)arg;
+	uint64_t seed = 0x5eed + t;
+
+	attack_catch_faults();
+	for (;;) {
+		pthread_barrier_wait(&rv.start);
+		if (rv.done)
+			break;
+		while (!__atomic_load_n(&rv.revoked, __ATOMIC_ACQUIRE))
+			rv_map_one(t, &seed);
+		/* after the revocation: refused */
+		{
+			void *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, rv.fd,
+				       SNDRV_PCM_MMAP_OFFSET_STATUS_NEW);
+
+			if (p != MAP_FAILED) {
+				__atomic_add_fetch(&rv.late_maps, 1, __ATOMIC_RELAXED);
+				munmap(p, 4096);
+			}
+		}
+		pthread_barrier_wait(&rv.stop);
+	}
+	return NULL;
+}
+
+static void rv_master(struct pair_ctx *c)
+{
+	struct master *m = c->m;
+	pthread_t t[2];
+	unsigned long checked = 0, nonzero = 0, nosigbus = 0;
+
+	memset(&rv, 0, sizeof(rv));
+	rv.data_len = m->buffer_bytes;
+	pthread_barrier_init(&rv.start, NULL, 3);
+	pthread_barrier_init(&rv.stop, NULL, 3);
+	for (long i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, rv_client, (void *)i);
+	for (unsigned long i = 0; more(i, pair_iterations / 8); i++) {
+		int err = 0, way = i % 4;
+		unsigned long mapped;
+		unsigned char *own;
+
+		/* a signal in the buffer, so that a page of it is never zero */
+		own = mmap(NULL, m->buffer_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
+		if (own != MAP_FAILED) {
+			memset(own, 0x5a, m->buffer_bytes);
+			munmap(own, m->buffer_bytes);
+		}
+		rv.rw = i & 1;
+		rv.fd = pcm_export(m->fd, rv.rw ? P_SHARED | P_RW : P_SHARED,
+				   (rv.rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+		c->master_calls += 2;
+		if (rv.fd < 0) {
+			unexpected(c, "SHARED_EXPORT", rv.fd);
+			break;
+		}
+		rv.revoked = 0;
+		mapped = rv.calls[0] + rv.calls[1];
+		pthread_barrier_wait(&rv.start);
+		/*
+		 * A point that moves with the round: after 0 to 7 of the
+		 * clients' mmaps, then 0 to 15 calls of the master's own, so
+		 * that it lands before, between and inside them (the wait is
+		 * bounded, and decides nothing)
+		 */
+		for (unsigned long k = 0; k < 1000000 &&
+		     rv.calls[0] + rv.calls[1] < mapped + i % 8; k++)
+			sched_yield();
+		for (unsigned long k = 0; k < (i * 7) % 16; k++)
+			ioctl(m->fd, SNDRV_PCM_IOCTL_HWSYNC);
+		switch (way) {
+		case 0:
+			err = pcm_revoke(m->fd, rv.fd);
+			break;
+		case 1:
+			err = pcm_revoke(m->fd, -1);
+			break;
+		case 2:
+			xioctl(m->fd, SNDRV_PCM_IOCTL_DROP, NULL);
+			err = xioctl(m->fd, SNDRV_PCM_IOCTL_HW_FREE, NULL);
+			if (!err)
+				err = pcm_configure(m->fd, &m->setup);
+			break;
+		default:
+			xioctl(m->fd, SNDRV_PCM_IOCTL_DROP, NULL);
+			err = pcm_configure(m->fd, &m->setup);
+			break;
+		}
+		if (!err && way >= 2)
+			err = xioctl(m->fd, SNDRV_PCM_IOCTL_PREPARE, NULL);
+		if (!err && way >= 2)
+			err = xioctl(m->fd, SNDRV_PCM_IOCTL_START, NULL);
+		c->master_calls += 3;
+		if (err)
+			unexpected(c, "revocation", err);
+		__atomic_store_n(&rv.revoked, 1, __ATOMIC_RELEASE);
+		pthread_barrier_wait(&rv.stop);
+		/* no page of the stream is reachable through any mapping */
+		for (int th = 0; th < 2; th++) {
+			for (int j = 0; j < rv.nmaps[th]; j++) {
+				struct rv_map *mp = &rv.maps[th][j];
+
+				checked++;
+				if (mp->may_write) {
+					if (attack_touch(mp->p, mp->len, false) != SIGBUS)
+						nosigbus++;
+				} else if (attack_touch(mp->p, mp->len, false)) {
+					nonzero++;
+				} else {
+					for (size_t b = 0; b < mp->len; b++) {
+						if (mp->p[b]) {
+							nonzero++;
+							break;
+						}
+					}
+				}
+				munmap(mp->p, mp->len);
+			}
+			rv.nmaps[th] = 0;
+		}
+		close(rv.fd);
+	}
+	rv.done = 1;
+	pthread_barrier_wait(&rv.start);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	c->client_calls = rv.calls[0] + rv.calls[1];
+	if (nonzero || nosigbus || rv.late_maps) {
+		c->unexpected += nonzero + nosigbus + rv.late_maps;
+		snprintf(c->first, sizeof(c->first),
+			 "%lu of %lu mappings reach the stream after the revocation (%lu not zero, %lu without SIGBUS), %lu mmaps after it worked",
+			 nonzero + nosigbus, checked, nonzero, nosigbus, rv.late_maps);
+	} else if (!c->first[0]) {
+		snprintf(c->first, sizeof(c->first), "%lu mappings checked", checked);
+	}
+	pthread_barrier_destroy(&rv.start);
+	pthread_barrier_destroy(&rv.stop);
+}
+
+/* the pair's threads are the master's own here: nothing to start */
+static void *no_client(void *arg)
+{
+	(void)arg;
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+
+/* export-vs-setup: exports, and calls on them, against the master's setup */
+static void *export_client(void *arg)
+{
+	struct pair_ctx *c = arg;
+	uint64_t seed = (uintptr_t)&seed;
+	static const unsigned int masks[] = {
+		P_SHARED, P_MMAP, P_SYNC | P_STATUS, P_SHARED | P_RW, 0,
+	};
+
+	while (!c->master_done) {
+		unsigned int mask = masks[rnd(&seed, 5)];
+		int fd = pcm_export(c->m->fd, mask, O_RDWR | O_CLOEXEC), got;
+		struct snd_pcm_status st;
+
+		__atomic_add_fetch(&c->client_calls, 1, __ATOMIC_RELAXED);
+		if (fd == -EBADFD)
+			continue;	/* the master was between HW_FREE and HW_PARAMS */
+		if (fd < 0) {
+			unexpected(c, "SHARED_EXPORT", fd);
+			continue;
+		}
+		got = pcm_perm(fd);
+		if (got != (int)mask && got != -ENODEV)
+			unexpected(c, "PERM_GET of a new export", got < 0 ? got : -EPROTO);
+		for (int i = 0; i < 8; i++) {
+			void *p;
+
+			ioctl(fd, SNDRV_PCM_IOCTL_HWSYNC);
+			ioctl(fd, SNDRV_PCM_IOCTL_STATUS, &st);
+			p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd,
+				 SNDRV_PCM_MMAP_OFFSET_STATUS_NEW);
+			if (p != MAP_FAILED) {
+				attack_touch(p, 4096, false);
+				munmap(p, 4096);
+			}
+		}
+		__atomic_add_fetch(&c->client_calls, 25, __ATOMIC_RELAXED);
+		close(fd);
+	}
+	return NULL;
+}
+
+static void export_master(struct pair_ctx *c)
+{
+	for (unsigned long i = 0; more(i, pair_iterations); i++) {
+		int err = pcm_configure(c->m->fd, &c->m->setup);
+
+		if (!err)
+			err = xioctl(c->m->fd, SNDRV_PCM_IOCTL_PREPARE, NULL);
+		if (!err)
+			err = xioctl(c->m->fd, SNDRV_PCM_IOCTL_START, NULL);
+		if (!err && (i & 1))
+			err = pcm_revoke(c->m->fd, -1);
+		if (!err)
+			err = xioctl(c->m->fd, SNDRV_PCM_IOCTL_DROP, NULL);
+		if (!err)
+			err = xioctl(c->m->fd, SNDRV_PCM_IOCTL_HW_FREE, NULL);
+		c->master_calls += 8;
+		if (err)
+			unexpected(c, "setup cycle", err);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
 struct pair {
 	const char *name;
 	void *(*client)(void *);
@@ -326,6 +614,8 @@ static const struct pair pairs[] = {
 	{ "query-vs-setup", query_client, query_master, 2, false, 1 },
 	{ "open-vs-close", open_client, open_master, 3, true, 1 },
 	{ "poll-vs-close", poll_client, poll_master, 2, true, 1 },
+	{ "mmap-vs-revoke", no_client, rv_master, 0, true, 4 },
+	{ "export-vs-setup", export_client, export_master, 2, false, 1 },
 };
 
 static void run_pair(const struct pair *p, const char *card_id)
@@ -364,9 +654,11 @@ int main(int argc, char **argv)
 		{ "iterations", required_argument, NULL, 'i' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "seconds", required_argument, NULL, 's' },
+		{ "kmemleak", no_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const cards[] = { "Loopback", "Dummy" };
+	bool kmemleak = false;
 	const char *only = NULL;
 	size_t npairs = sizeof(pairs) / sizeof(pairs[0]), planned = 0;
 	struct figures fig = { 0 };
@@ -380,6 +672,8 @@ int main(int argc, char **argv)
 			only = optarg;
 		else if (opt == 's')
 			seconds = atof(optarg);
+		else if (opt == 'k')
+			kmemleak = true;
 		else
 			return 2;
 	}
@@ -388,8 +682,10 @@ int main(int argc, char **argv)
 		if (!only || !strcmp(only, pairs[i].name))
 			planned += 2;
 	ksft_print_header();
+	if (kmemleak && !kmemleak_begin())
+		ksft_print_msg("kmemleak is off: boot with kmemleak=on\n");
 	if (!seconds)
-		ksft_set_plan(planned);
+		ksft_set_plan(planned + kmemleak);
 	ksft_print_msg("ABI %s, %lu iterations per pair (times its weight)\n", PCM_ABI, iterations);
 	do {
 		for (size_t i = 0; i < npairs; i++) {
@@ -407,7 +703,14 @@ int main(int argc, char **argv)
 			ksft_print_msg("pairs: round %d done, %.0f s\n", rounds, now_s() - start);
 	} while (seconds && now_s() - start < seconds);
 	if (seconds)
-		ksft_set_plan(planned * rounds);
+		ksft_set_plan(planned * rounds + kmemleak);
+	if (kmemleak) {
+		int leaks = kmemleak_count(stdout);
+
+		ksft_test_result(leaks == 0, "kmemleak: %d unreferenced objects after the pairs%s\n",
+				 leaks, leaks < 0 ? " (kmemleak is off: boot with kmemleak=on)" : "");
+		fig.leaks = leaks < 0 ? 0 : leaks;
+	}
 	fig.seconds = (unsigned long)(now_s() - start + 0.5);
 	fig.ioctls = total_calls;
 	fig.procs = 1;
