@@ -4,8 +4,10 @@
  *
  * The parent is the sound server: it opens, configures and starts a master
  * on each of Dummy:0 playback and capture, Loopback:0 playback and
- * Loopback:1 capture, and exports restricted fds (O_APPEND | O_EXCL opens
- * of the master's substream) over a socket, as a server would. It starts
+ * Loopback:1 capture, and hands out restricted fds over a socket, as a
+ * server would: O_APPEND | O_EXCL opens of the master's substream, and
+ * exports (SHARED_EXPORT, SHARED or narrower); after some batches it
+ * revokes one of them by name, or all of a master's with -1. It starts
  * attacker processes, 64-bit, 32-bit and x32 builds of this program
  * (--child), which drop to uid nobody and, in batches:
  *
@@ -23,9 +25,13 @@
  *
  * Every result is judged by an oracle written from SPEC.md (pcm-attack.h):
  * a call the file's mask does not allow must fail (-EPERM for ioctls,
- * with its argument untouched), a mapping made without write permission
- * must not become writable. After every batch the parent checks each
- * master: state, parameters, appl_ptr unchanged, hw_ptr progressing.
+ * with its argument untouched), an ioctl of another type answers -ENOTTY,
+ * a mapping made without write permission must not become writable. A
+ * file that answers -ENODEV must be revoked (PERM_GET says so), answer
+ * -ENODEV to every PCM ioctl from then on, make no mapping, poll POLLERR
+ * and POLLHUP, and every mapping made of it must read zeros. After every
+ * batch the parent checks each master: state, parameters, appl_ptr
+ * unchanged, hw_ptr progressing.
  *
  * With KCOV (debugfs), the PCs reached in the instrumented PCM core are
  * printed as "kcov-pcs:" lines for scripts/kcov-coverage.
@@ -64,10 +70,11 @@ struct pcs_msg {
 /* ------------------------------------------------------------------ */
 /* the attacker */
 
-struct rfile {			/* an open file description we hold fds of */
+struct rfile {			/* an open file description we hold fds or maps of */
 	unsigned int mask;
 	int accmode;
 	int refs;
+	bool revoked;
 };
 
 struct slot {
@@ -84,6 +91,7 @@ struct mapping {
 	int prot, flags;
 	enum mkind kind;
 	bool ro_file;		/* MAP_SHARED of a file not open for writing */
+	struct rfile *file;
 };
 
 #define NSLOTS 10
@@ -97,7 +105,7 @@ struct attacker {
 	unsigned char *arena;	/* 2 pages, then a PROT_NONE guard page */
 	unsigned char *unmapped;	/* PROT_NONE */
 	unsigned char *scratch;	/* room for mremap targets */
-	unsigned long ioctls, calls, violations, faults;
+	unsigned long ioctls, calls, violations, faults, revoked;
 	unsigned long sweep_pos;
 	struct kcov kcov;
 	bool have_kcov;
@@ -180,7 +188,7 @@ static const int accmodes[] = { O_RDWR, O_RDONLY, O_WRONLY };
 static void slot_request(struct slot *s, int stream)
 {
 	struct msg m = { .type = M_REQ_FD, .a = stream };
-	int fd, acc = accmodes[rnd(&A.seed, 3)];
+	int fd, acc = accmodes[rnd(&A.seed, 3)], ret;
 
 	m.b = acc | (rnd(&A.seed, 2) ? O_NONBLOCK : 0);
 	s->fd = -1;
@@ -189,9 +197,23 @@ static void slot_request(struct slot *s, int stream)
 	s->fd = fd;
 	s->stream = stream;
 	s->file = calloc(1, sizeof(*s->file));
-	s->file->mask = P_SHARED;
 	s->file->accmode = acc;
 	s->file->refs = 1;
+	/* an open gives SHARED, an export what the server chose */
+	ret = ioctl(fd, SNDRV_PCM_IOCTL_PERM_GET, &s->file->mask);
+	if (ret < 0 && errno == ENODEV) {
+		s->file->revoked = true;	/* on the way already */
+		A.revoked++;
+	} else if (ret < 0 || (s->file->mask & ~P_SHARED)) {
+		violation("a restricted fd from the server holds %#x (%s)", s->file->mask,
+			  ret < 0 ? strerror(errno) : "PERM_GET");
+	}
+}
+
+static void file_put(struct rfile *f)
+{
+	if (--f->refs == 0)
+		free(f);
 }
 
 static void slot_close(struct slot *s)
@@ -199,10 +221,58 @@ static void slot_close(struct slot *s)
 	if (s->fd < 0)
 		return;
 	close(s->fd);
-	if (--s->file->refs == 0)
-		free(s->file);
+	file_put(s->file);
 	s->fd = -1;
 	s->file = NULL;
+}
+
+static void map_drop(struct mapping *m)
+{
+	m->addr = NULL;
+	if (m->file)
+		file_put(m->file);
+	m->file = NULL;
+}
+
+/*
+ * A file that answered -ENODEV: it must be revoked for good (PERM_GET says
+ * so too), and no mapping made of it reaches the stream any more: having
+ * no RW, each reads zeros. Returns whether it is revoked.
+ */
+static bool file_answered_enodev(struct slot *s, const char *what)
+{
+	struct rfile *f = s->file;
+	unsigned int got;
+
+	if (f->revoked)
+		return true;
+	if (ioctl(s->fd, SNDRV_PCM_IOCTL_PERM_GET, &got) == 0 || errno != ENODEV) {
+		violation("%s: ENODEV from a file that is not revoked (PERM_GET: %s)", what,
+			  strerror(errno));
+		return false;
+	}
+	f->revoked = true;
+	A.revoked++;
+	for (int i = 0; i < NMAPS; i++) {
+		struct mapping *m = &A.maps[i];
+		size_t bad = m->len;
+
+		if (!m->addr || m->file != f || m->kind == MAP_OTHER || !(m->prot & PROT_READ))
+			continue;
+		A.calls++;
+		if (attack_touch(m->addr, m->len, false)) {
+			violation("a mapping of a revoked file faulted on reading (signal %d)", attack_sig);
+			continue;
+		}
+		for (size_t b = 0; b < m->len && bad == m->len; b++)
+			if (m->addr[b])
+				bad = b;
+		if (bad != m->len)
+			violation("a %s mapping of a revoked file reads %#x at %zu, not zero",
+				  m->kind == MAP_DATA ? "data" : m->kind == MAP_STATUS ? "status" : "control",
+				  m->addr[bad], bad);
+	}
+	return true;
 }
 
 static struct slot *pick_slot(void)
@@ -237,6 +307,7 @@ static const unsigned long known_cmds[] = {
 	SNDRV_PCM_IOCTL_READI_FRAMES, SNDRV_PCM_IOCTL_WRITEN_FRAMES,
 	SNDRV_PCM_IOCTL_READN_FRAMES, SNDRV_PCM_IOCTL_LINK, SNDRV_PCM_IOCTL_UNLINK,
 	SNDRV_PCM_IOCTL_PERM_GET, SNDRV_PCM_IOCTL_PERM_RESTRICT,
+	SNDRV_PCM_IOCTL_SHARED_EXPORT, SNDRV_PCM_IOCTL_SHARED_REVOKE,
 	_IOWR('A', 0x10, struct attack_hw_params_old),
 	_IOWR('A', 0x11, struct attack_hw_params_old),
 	/* generic ones the VFS or other ALSA devices know */
@@ -255,7 +326,7 @@ static const unsigned char known_nrs[] = {
 	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15,
 	0x16, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x32, 0x40, 0x41, 0x42, 0x43,
 	0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x50, 0x51, 0x52, 0x53, 0x60,
-	0x61, 0x6f, 0x70, 0x71, 0x72, 0x7f, 0x80, 0xff,
+	0x61, 0x6f, 0x70, 0x71, 0x72, 0x73, 0x74, 0x7f, 0x80, 0xff,
 };
 
 static unsigned long gen_cmd(void)
@@ -407,10 +478,24 @@ static void __fill_struct(unsigned long cmd, unsigned char *p, size_t len, struc
 		memcpy(p, &v, sizeof(v));
 		break;
 	}
-	case 0x60: {
-		int fd = random_fd();
+	case 0x60: case 0x73: {
+		int fd = rnd(&A.seed, 4) ? random_fd() : -1;
 
 		memcpy(p, &fd, sizeof(fd));
+		break;
+	}
+	case 0x72: {
+		struct snd_pcm_shared_export ex;
+
+		/* a valid request, mostly: through, it would make a file */
+		memset(&ex, 0, sizeof(ex));
+		ex.perm = rnd(&A.seed, 4) ? P_SHARED & (uint32_t)rnd_next(&A.seed) :
+					    (uint32_t)rnd_next(&A.seed);
+		ex.flags = accmodes[rnd(&A.seed, 3)] | (rnd(&A.seed, 2) ? O_CLOEXEC : 0);
+		ex.fd = -1;
+		if (!rnd(&A.seed, 8))
+			ex.reserved[rnd(&A.seed, sizeof(ex.reserved))] = 1;
+		memcpy(p, &ex, sizeof(ex));
 		break;
 	}
 	default:
@@ -524,6 +609,22 @@ static void do_ioctl(struct slot *s, unsigned long cmd, bool structured)
 	if (A.have_kcov)
 		kcov_collect(&A.kcov);
 
+	if (_IOC_TYPE(cmd) != 'A') {
+		/* not a PCM command: what it always was, whatever the file */
+		if ((need & P_NOTTY) && (ret >= 0 || err != ENOTTY))
+			violation("cmd=%#lx of type %#lx: %s, not ENOTTY", cmd,
+				  (unsigned long)_IOC_TYPE(cmd), ret >= 0 ? "succeeded" : errname(err));
+		return;
+	}
+	if (s->file->revoked) {
+		if (ret >= 0 || err != ENODEV)
+			violation("cmd=%#lx on a revoked file: %s", cmd,
+				  ret >= 0 ? "succeeded" : errname(err));
+		return;
+	}
+	if (ret < 0 && err == ENODEV && file_answered_enodev(s, "ioctl"))
+		return;
+
 	if (ret >= 0 && _IOC_TYPE(cmd) == 'A' && _IOC_NR(cmd) == 0x71) {
 		/* a random PERM_RESTRICT went through: only ever fewer bits */
 		unsigned int got = ~0U;
@@ -560,11 +661,12 @@ static void do_ioctl(struct slot *s, unsigned long cmd, bool structured)
 /* the other ways in */
 
 static void add_map(unsigned char *p, size_t len, int prot, int flags, enum mkind kind,
-		    bool ro_file)
+		    bool ro_file, struct rfile *file)
 {
 	for (int i = 0; i < NMAPS; i++) {
 		if (!A.maps[i].addr) {
-			A.maps[i] = (struct mapping){ p, len, prot, flags, kind, ro_file };
+			A.maps[i] = (struct mapping){ p, len, prot, flags, kind, ro_file, file };
+			file->refs++;
 			return;
 		}
 	}
@@ -628,13 +730,18 @@ static void do_mmap(struct slot *s)
 	A.calls++;
 	if (A.have_kcov)
 		kcov_collect(&A.kcov);
-	if (p == MAP_FAILED)
+	if (p == MAP_FAILED) {
+		if (errno == ENODEV && !s->file->revoked)
+			file_answered_enodev(s, "mmap");
 		return;
+	}
+	if (s->file->revoked)
+		violation("mmap(off=%#lx len=%zu prot=%d) of a revoked file succeeded", off, len, prot);
 	if (attack_denied(need, s->file->mask))
 		violation("mmap(off=%#lx len=%zu prot=%d flags=%d) succeeded with mask %#x",
 			  off, len, prot, flags, s->file->mask);
 	add_map(p, len, prot, flags, kind,
-		flags == MAP_SHARED && s->file->accmode == O_RDONLY);
+		flags == MAP_SHARED && s->file->accmode == O_RDONLY, s->file);
 	for (int i = 0; i < NMAPS; i++)
 		if (A.maps[i].addr == p)
 			check_no_write(&A.maps[i], "mmap+mprotect");
@@ -655,7 +762,7 @@ static void do_munmap(void)
 		return;
 	}
 	munmap(m->addr, m->len);
-	m->addr = NULL;
+	map_drop(m);
 }
 
 static void do_mprotect(void)
@@ -731,7 +838,7 @@ static void do_mremap(void)
 				if (o != m && o->addr &&
 				    o->addr < (unsigned char *)p + m->len &&
 				    (unsigned char *)p < o->addr + o->len)
-					o->addr = NULL;	/* gone; leak the rest */
+					map_drop(o);	/* gone; leak the rest */
 			}
 			m->addr = p;
 		}
@@ -774,7 +881,12 @@ static void do_poll(void)
 	A.calls++;
 	if (A.have_kcov)
 		kcov_collect(&A.kcov);
-	for (int i = 0; ret > 0 && i < n; i++) {
+	for (int i = 0; ret >= 0 && i < n; i++) {
+		if (!ss[i]->file->revoked && (pfd[i].revents & POLLHUP))
+			file_answered_enodev(ss[i], "poll");
+		if (ss[i]->file->revoked &&
+		    (pfd[i].revents & (POLLERR | POLLHUP)) != (POLLERR | POLLHUP))
+			violation("poll on a revoked file reported %#x", pfd[i].revents);
 		if (!(ss[i]->file->mask & P_STATUS) &&
 		    (pfd[i].revents & ~(POLLERR | POLLNVAL | POLLHUP)))
 			violation("poll without STATUS reported %#x", pfd[i].revents);
@@ -933,6 +1045,14 @@ static void do_restrict(struct slot *s)
 	ret = ioctl(s->fd, SNDRV_PCM_IOCTL_PERM_RESTRICT, &want);
 	err = errno;
 	A.ioctls++;
+	if (s->file->revoked) {
+		if (ret == 0 || err != ENODEV)
+			violation("PERM_RESTRICT on a revoked file: %s",
+				  ret == 0 ? "succeeded" : errname(err));
+		return;
+	}
+	if (ret < 0 && err == ENODEV && file_answered_enodev(s, "PERM_RESTRICT"))
+		return;
 	if (want & ~P_ALL) {
 		if (ret == 0 || err != EINVAL)
 			violation("PERM_RESTRICT(%#x) with unknown bits: %s", want,
@@ -977,10 +1097,14 @@ static void do_scm(struct slot *s)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return;
 	if (!send_msg(sv[0], &m, s->fd) && !recv_msg(sv[1], &m, &fd) && fd >= 0) {
-		if (ioctl(fd, SNDRV_PCM_IOCTL_PERM_GET, &got) < 0 || got != s->file->mask)
+		int ret = ioctl(fd, SNDRV_PCM_IOCTL_PERM_GET, &got);
+
+		if (ret < 0 && errno == ENODEV)
+			file_answered_enodev(s, "PERM_GET of a passed fd");
+		else if (ret < 0 || got != s->file->mask)
 			violation("fd passed by SCM_RIGHTS has mask %#x, not %#x",
 				  got, s->file->mask);
-		if (ioctl(fd, SNDRV_PCM_IOCTL_DROP) == 0 || errno != EPERM)
+		if (ioctl(fd, SNDRV_PCM_IOCTL_DROP) == 0 || (errno != EPERM && errno != ENODEV))
 			violation("DROP through a passed fd did not fail with EPERM");
 		A.ioctls += 2;
 		close(fd);
@@ -1006,9 +1130,11 @@ static void do_fork(void)
 
 			if (s->fd < 0)
 				continue;
-			if (ioctl(s->fd, SNDRV_PCM_IOCTL_DROP) == 0 || errno != EPERM)
+			if (ioctl(s->fd, SNDRV_PCM_IOCTL_DROP) == 0 ||
+			    (errno != EPERM && errno != ENODEV))
 				bad++;
-			if (ioctl(s->fd, SNDRV_PCM_IOCTL_PAUSE, 1) == 0 || errno != EPERM)
+			if (ioctl(s->fd, SNDRV_PCM_IOCTL_PAUSE, 1) == 0 ||
+			    (errno != EPERM && errno != ENODEV))
 				bad++;
 		}
 		for (int i = 0; i < NMAPS; i++) {
@@ -1068,7 +1194,7 @@ static void do_own(void)
 	default:
 		if (s)
 			ioctl(s->fd, SNDRV_PCM_IOCTL_LINK, A.own_fd);
-		if (s && errno != EPERM)
+		if (s && errno != EPERM && !(errno == ENODEV && file_answered_enodev(s, "LINK")))
 			violation("LINK(restricted, own) did not fail with EPERM");
 		break;
 	}
@@ -1084,6 +1210,15 @@ static void one_op(void)
 
 	if (!s) {
 		slot_request(&A.slots[0], rnd(&A.seed, NSTREAMS));
+		return;
+	}
+	/* a revoked file is worth less: let it go more often */
+	if (s->file->revoked && rnd(&A.seed, 8) == 0) {
+		int stream = s->stream;
+
+		slot_close(s);
+		slot_request(s, stream);
+		A.calls += 2;
 		return;
 	}
 	if (r < 550)
@@ -1177,13 +1312,21 @@ static int child_main(int sock, int own_fd, uint64_t seed, int ops, bool want_kc
 
 			if (s->fd < 0)
 				continue;
-			if (ioctl(s->fd, SNDRV_PCM_IOCTL_PERM_GET, &got) < 0 ||
-			    got != s->file->mask)
-				violation("PERM_GET says %#x, expected %#x", got, s->file->mask);
 			A.ioctls++;
+			if (ioctl(s->fd, SNDRV_PCM_IOCTL_PERM_GET, &got) < 0) {
+				if (errno != ENODEV)
+					violation("PERM_GET: %s", strerror(errno));
+				else
+					file_answered_enodev(s, "PERM_GET");
+			} else if (s->file->revoked) {
+				violation("PERM_GET of a revoked file succeeded");
+			} else if (got != s->file->mask) {
+				violation("PERM_GET says %#x, expected %#x", got, s->file->mask);
+			}
 		}
 		m = (struct msg){ .type = M_BATCH };
 		m.v[0] = A.ioctls, m.v[1] = A.calls, m.v[2] = A.violations, m.v[3] = A.faults;
+		m.v[4] = A.revoked;
 		if (send_msg(sock, &m, -1) || recv_msg(sock, &m, NULL) || m.type != M_ACK)
 			return 1;
 		if (!m.a)
@@ -1193,6 +1336,7 @@ static int child_main(int sock, int own_fd, uint64_t seed, int ops, bool want_kc
 		kcov_collect(&A.kcov);
 	m = (struct msg){ .type = M_DONE, .a = A.have_kcov };
 	m.v[0] = A.ioctls, m.v[1] = A.calls, m.v[2] = A.violations, m.v[3] = A.faults;
+	m.v[4] = A.revoked;
 	send_msg(sock, &m, -1);
 	if (A.have_kcov) {
 		struct pcs_msg pm = { .type = M_PCS };
@@ -1223,14 +1367,83 @@ struct child {
 	const char *abi;
 	bool done, gone;
 	double last_heard;
-	uint64_t ioctls, calls, violations, faults, batches;
+	uint64_t ioctls, calls, violations, faults, batches, revoked;
 };
 
 static struct master masters[NSTREAMS];
 static struct child children[MAX_CHILDREN];
 static int nchildren;
 static struct kcov all_pcs;	/* only its table is used */
-static struct kcov server_kcov = { .fd = -1 };	/* around restricted opens only */
+static struct kcov server_kcov = { .fd = -1 };	/* around opens, exports, revocations */
+static uint64_t server_seed;
+static unsigned long exports, revocations;
+
+/* the exports the server keeps a copy of, to revoke by name */
+#define KEPT 8
+static int kept[NSTREAMS][KEPT];
+
+static void server_kcov_on(void)
+{
+	if (server_kcov.fd >= 0)
+		ioctl(server_kcov.fd, KCOV_ENABLE, KCOV_TRACE_PC);
+}
+
+static void server_kcov_off(void)
+{
+	if (server_kcov.fd >= 0) {
+		ioctl(server_kcov.fd, KCOV_DISABLE, 0);
+		kcov_collect(&server_kcov);
+	}
+}
+
+/*
+ * A restricted fd on stream @i for an attacker, open as @flags says: an
+ * O_APPEND|O_EXCL open, or an export holding SHARED or less (a copy kept);
+ * fd or -errno
+ */
+static int hand_out(int i, int flags)
+{
+	int fd;
+
+	server_kcov_on();
+	if (rnd(&server_seed, 2)) {
+		fd = master_restricted_open(&masters[i], flags);
+	} else {
+		unsigned int mask = rnd(&server_seed, 3) ? P_SHARED :
+				    P_SHARED & (uint32_t)rnd_next(&server_seed);
+		int *k = &kept[i][rnd(&server_seed, KEPT)];
+
+		fd = pcm_export(masters[i].fd, mask, (flags & (O_ACCMODE | O_NONBLOCK)) | O_CLOEXEC);
+		if (fd >= 0) {
+			exports++;
+			if (*k >= 0)
+				close(*k);
+			*k = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		}
+	}
+	server_kcov_off();
+	return fd;
+}
+
+/* Take back one export by name, or all restricted files of a master */
+static void revoke_some(void)
+{
+	int i = rnd(&server_seed, NSTREAMS), *k = &kept[i][rnd(&server_seed, KEPT)], err;
+
+	server_kcov_on();
+	if (*k >= 0 && rnd(&server_seed, 2)) {
+		err = pcm_revoke(masters[i].fd, *k);
+		close(*k);
+		*k = -1;
+	} else {
+		err = pcm_revoke(masters[i].fd, -1);
+	}
+	server_kcov_off();
+	if (err)
+		printf("# DISTURBANCE: SHARED_REVOKE on %s: %s\n", masters[i].name, strerror(-err));
+	else
+		revocations++;
+}
 
 static void master_setup(void)
 {
@@ -1353,14 +1566,8 @@ static void serve(double seconds, unsigned long batches)
 				int fd = -1;
 
 				/* the attacker's open path is covered too */
-				if (server_kcov.fd >= 0)
-					ioctl(server_kcov.fd, KCOV_ENABLE, KCOV_TRACE_PC);
 				if (u.m.a >= 0 && u.m.a < NSTREAMS)
-					fd = master_restricted_open(&masters[u.m.a], u.m.b);
-				if (server_kcov.fd >= 0) {
-					ioctl(server_kcov.fd, KCOV_DISABLE, 0);
-					kcov_collect(&server_kcov);
-				}
+					fd = hand_out(u.m.a, u.m.b);
 				u.m.type = M_FD;
 				u.m.c = fd < 0 ? fd : 0;
 				send_msg(c->sock, &u.m, fd);
@@ -1372,10 +1579,14 @@ static void serve(double seconds, unsigned long batches)
 				bool more;
 
 				check_masters();
+				/* now and then, the server takes files back */
+				if (rnd(&server_seed, 2) == 0)
+					revoke_some();
 				c->batches++;
 				total_batches++;
 				c->ioctls = u.m.v[0], c->calls = u.m.v[1];
 				c->violations = u.m.v[2], c->faults = u.m.v[3];
+				c->revoked = u.m.v[4];
 				more = seconds > 0 ? now_s() - start < seconds :
 						     c->batches < batches;
 				u.m = (struct msg){ .type = M_ACK, .a = more };
@@ -1385,6 +1596,7 @@ static void serve(double seconds, unsigned long batches)
 			case M_DONE:
 				c->ioctls = u.m.v[0], c->calls = u.m.v[1];
 				c->violations = u.m.v[2], c->faults = u.m.v[3];
+				c->revoked = u.m.v[4];
 				break;
 			case M_PCS:
 				for (int j = 0; j < u.p.n && j < 250; j++)
@@ -1436,7 +1648,7 @@ int main(int argc, char **argv)
 	bool kcov = false;
 	char abis[64] = "x86_64,i386,x32", abis_list[64], self[256], *dir, *tok, *save;
 	struct figures fig = { 0 };
-	unsigned long violations = 0, faults = 0;
+	unsigned long violations = 0, faults = 0, revoked_seen = 0;
 	bool children_ok = true;
 
 	if (argc >= 8 && !strcmp(argv[1], "--child"))
@@ -1467,6 +1679,10 @@ int main(int argc, char **argv)
 		       (unsigned long long)seed,
 		       seconds > 0 ? "timed" : "bounded", abis, per_abi, ops);
 	master_setup();
+	server_seed = seed ^ 0x5e7e7;
+	for (int i = 0; i < NSTREAMS; i++)
+		for (int k = 0; k < KEPT; k++)
+			kept[i][k] = -1;
 	if (kcov && kcov_start(&server_kcov))
 		ioctl(server_kcov.fd, KCOV_DISABLE, 0);
 
@@ -1486,7 +1702,7 @@ int main(int argc, char **argv)
 		for (int i = 0; i < per_abi && nchildren < MAX_CHILDREN; i++)
 			spawn(bin, tok, seed + nchildren * 7919, ops, kcov);
 	}
-	ksft_set_plan(2 + NSTREAMS);
+	ksft_set_plan(3 + NSTREAMS);
 	start = now_s();
 	serve(seconds, batches);
 	for (int i = 0; i < nchildren; i++) {
@@ -1500,10 +1716,11 @@ int main(int argc, char **argv)
 				       c->abi, status, c->done ? "" : ", did not finish");
 		}
 		ksft_print_msg("attacker %d (%s): %llu batches, %llu ioctls, %llu other calls, "
-			       "%llu violations, %llu faults\n", c->pid, c->abi,
+			       "%llu violations, %llu faults, %llu files found revoked\n", c->pid, c->abi,
 			       (unsigned long long)c->batches, (unsigned long long)c->ioctls,
 			       (unsigned long long)c->calls, (unsigned long long)c->violations,
-			       (unsigned long long)c->faults);
+			       (unsigned long long)c->faults, (unsigned long long)c->revoked);
+		revoked_seen += c->revoked;
 		fig.ioctls += c->ioctls;
 		fig.calls += c->calls;
 		violations += c->violations;
@@ -1517,6 +1734,9 @@ int main(int argc, char **argv)
 
 	ksft_test_result(children_ok && nchildren > 0, "%d attackers (%s) ran to the end\n",
 			 nchildren, abis_list);
+	ksft_test_result(exports > 0 && revocations > 0 && revoked_seen > 0,
+			 "the server exported (%lu) and revoked (%lu), the attackers found files revoked (%lu)\n",
+			 exports, revocations, revoked_seen);
 	ksft_test_result(violations == 0,
 			 "no call the mask denies succeeded, wrote its argument or made a mapping writable (%lu violations in %lu ioctls, %lu calls)\n",
 			 violations, fig.ioctls, fig.calls);
