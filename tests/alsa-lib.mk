@@ -1,8 +1,10 @@
 # The alsa-lib tests of restricted sharing (SPEC section 4): programs
 # linked against the patched libasound in the sysroot, run in the VM with
 # aplay and arecord as the masters; the wrong-use test also runs on the
-# host, under valgrind.
-LIBTESTS := pcm-shared-lib pcm-shared-lib-baseline pcm-shared-lib-bad
+# host, under valgrind. pcm-shared-lib-revoke tests export and revocation,
+# pcm-follow the follow plugin.
+LIBTESTS := pcm-shared-lib pcm-shared-lib-baseline pcm-shared-lib-bad \
+	pcm-shared-lib-revoke pcm-follow
 
 all: $(LIBTESTS:%=$(OUT)/%)
 

@@ -4,15 +4,16 @@
  * not know restricted sharing: it ignores O_EXCL and attaches a file with
  * full control. The library must find that out before it hands out a
  * handle or a file descriptor: snd_pcm_open_shared(),
- * snd_pcm_open_shared_fd() and snd_pcm_shared_export() return -ENOTSUP,
- * and no file descriptor is left behind, while aplay plays on.
+ * snd_pcm_open_shared_fd(), snd_pcm_shared_export() and
+ * snd_pcm_shared_revoke() return -ENOTSUP, and no file descriptor is left
+ * behind, while aplay plays on.
  */
 #include "pcm-shared-lib.h"
 #include "kselftest_harness.h"
 
 __attribute__((constructor)) static void setup_pattern(void)
 {
-	write_pattern_file(PATTERN_FILE);
+	write_pattern_file(PATTERN_FILE, PATTERN_FRAMES);
 }
 
 /* the kernel's own view, for a kernel where no shared open works */
@@ -121,7 +122,10 @@ TEST_F_TIMEOUT(baseline, open_shared_fd, 120)
 	assert_clean(_metadata, self);
 }
 
-/* a master of its own: no export, and no permission mask to read */
+/*
+ * a master of its own: no export, no revocation, and no permission mask to
+ * read; control is never handed on, on any kernel
+ */
 TEST_F_TIMEOUT(baseline, shared_export, 120)
 {
 	snd_pcm_t *master;
@@ -134,7 +138,10 @@ TEST_F_TIMEOUT(baseline, shared_export, 120)
 					RATE, 0, 500000));
 	fds = count_fds();
 	EXPECT_EQ(-ENOTSUP, snd_pcm_shared_export(master, SND_PCM_PERM_SHARED));
-	EXPECT_EQ(-ENOTSUP, snd_pcm_shared_export(master, SND_PCM_PERM_ALL));
+	EXPECT_EQ(-ENOTSUP, snd_pcm_shared_export(master, SND_PCM_PERM_SHARED |
+						 SND_PCM_PERM_RW));
+	EXPECT_EQ(-EPERM, snd_pcm_shared_export(master, SND_PCM_PERM_ALL));
+	EXPECT_EQ(-ENOTSUP, snd_pcm_shared_revoke(master, -1));
 	EXPECT_EQ(-ENOTSUP, snd_pcm_perm_get(master, &perm));
 	EXPECT_EQ(0x5a, perm);
 	EXPECT_EQ(-ENOTSUP, snd_pcm_perm_restrict(master, SND_PCM_PERM_SHARED));

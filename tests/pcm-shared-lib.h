@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -78,7 +80,8 @@ static inline long pattern_index(const short *f)
 	return (a & 0x7fff) | ((long)(b & 0x7fff) << 15);
 }
 
-static inline int write_pattern_file(const char *path)
+/* frames of the pattern, then PATTERN_PAD frames of silence */
+static inline int write_pattern_file(const char *path, unsigned long frames)
 {
 	short f[CHANNELS];
 	unsigned long n;
@@ -86,7 +89,7 @@ static inline int write_pattern_file(const char *path)
 
 	if (!fp)
 		return -errno;
-	for (n = 0; n < PATTERN_FRAMES; n++) {
+	for (n = 0; n < frames; n++) {
 		pattern_frame(n, f);
 		fwrite(f, sizeof(f), 1, fp);
 	}
@@ -140,13 +143,17 @@ static inline void stop_process(pid_t *pid)
 	*pid = 0;
 }
 
-/* aplay or arecord with the stream parameters of these tests */
+/*
+ * aplay or arecord with the stream parameters of these tests; extra, a
+ * NULL-terminated list, adds arguments (a later one of the same option
+ * wins)
+ */
 static inline pid_t spawn_alsa_util(const char *prog, const char *log,
 				    const char *device, int mmap,
-				    const char *file, const char *extra)
+				    const char *file, const char *const extra[])
 {
-	char dev[64];
-	char *argv[24];
+	char dev[128];
+	char *argv[32];
 	int n = 0;
 
 	snprintf(dev, sizeof(dev), "%s", device);
@@ -166,8 +173,8 @@ static inline pid_t spawn_alsa_util(const char *prog, const char *log,
 	argv[n++] = "--buffer-size=16384";
 	if (mmap)
 		argv[n++] = "-M";
-	if (extra)
-		argv[n++] = (char *)extra;
+	while (extra && *extra && n < 30)
+		argv[n++] = (char *)*extra++;
 	argv[n++] = (char *)file;
 	argv[n] = NULL;
 	return spawn_logged(log, argv);
@@ -229,6 +236,192 @@ static inline char *log_trouble(const char *log)
 	return found;
 }
 
+/*
+ * How many frames of the whole pattern follow in order, from the first
+ * frame 0 of a recording on; *first is where it starts.
+ */
+static inline size_t pattern_in_order(const short *rec, size_t frames,
+				       size_t *first)
+{
+	size_t i;
+
+	for (*first = 0; *first < frames; (*first)++)
+		if (pattern_index(rec + *first * CHANNELS) == 0)
+			break;
+	for (i = 0; *first + i < frames; i++)
+		if (pattern_index(rec + (*first + i) * CHANNELS) != (long)i)
+			break;
+	return i;
+}
+
+/*
+ * The recording of arecord on the other end of a loopback that aplay
+ * played a pattern of pattern_frames into: stop it once everything has
+ * arrived, and say what is wrong with it (malloc'd), or NULL when it holds
+ * the whole pattern in order and arecord reported no trouble.
+ */
+static inline char *witness_verdict(pid_t *arecord, const char *log,
+				    const char *file, size_t pattern_frames)
+{
+	char *why = NULL, *trouble;
+	short *rec;
+	size_t len, frames, first, n;
+	int status;
+
+	sleep_ms(300);
+	kill(*arecord, SIGINT);
+	status = wait_exit(*arecord, WAIT_EXIT_MS);
+	if (status < 0)
+		stop_process(arecord);
+	*arecord = 0;
+	if (status < 0)
+		return strdup("arecord did not end");
+	trouble = log_trouble(log);
+	if (trouble) {
+		if (asprintf(&why, "arecord printed '%s'", trouble) < 0)
+			why = NULL;
+		free(trouble);
+		return why ? why : strdup("arecord printed trouble");
+	}
+	rec = (short *)read_file(file, &len);
+	if (!rec)
+		return strdup("no recording");
+	frames = len / (CHANNELS * sizeof(short));
+	n = pattern_in_order(rec, frames, &first);
+	if (n != pattern_frames &&
+	    asprintf(&why, "%zu frames recorded; from frame 0 at %zu, %zu in order, "
+		     "then %ld (%hd %hd)", frames, first, n,
+		     first + n < frames ? pattern_index(rec + (first + n) * CHANNELS) : -1,
+		     first + n < frames ? rec[(first + n) * CHANNELS] : 0,
+		     first + n < frames ? rec[(first + n) * CHANNELS + 1] : 0) < 0)
+		why = strdup("the pattern did not arrive whole");
+	free(rec);
+	return why;
+}
+
+/*
+ * This process as a master: it sets the stream up for mmap access with
+ * the parameters of these tests, with timestamps, and plays the pattern,
+ * frame *next on.
+ */
+static inline int pattern_master_setup(snd_pcm_t *pcm)
+{
+	snd_pcm_hw_params_t *hw;
+	snd_pcm_sw_params_t *sw;
+	int err;
+
+	snd_pcm_hw_params_alloca(&hw);
+	snd_pcm_sw_params_alloca(&sw);
+	if ((err = snd_pcm_hw_params_any(pcm, hw)) < 0 ||
+	    (err = snd_pcm_hw_params_set_access(pcm, hw,
+						SND_PCM_ACCESS_MMAP_INTERLEAVED)) < 0 ||
+	    (err = snd_pcm_hw_params_set_format(pcm, hw, SND_PCM_FORMAT_S16_LE)) < 0 ||
+	    (err = snd_pcm_hw_params_set_channels(pcm, hw, CHANNELS)) < 0 ||
+	    (err = snd_pcm_hw_params_set_rate(pcm, hw, RATE, 0)) < 0 ||
+	    (err = snd_pcm_hw_params_set_period_size(pcm, hw, PERIOD, 0)) < 0 ||
+	    (err = snd_pcm_hw_params_set_buffer_size(pcm, hw, BUFFER)) < 0 ||
+	    (err = snd_pcm_hw_params(pcm, hw)) < 0 ||
+	    (err = snd_pcm_sw_params_current(pcm, sw)) < 0 ||
+	    (err = snd_pcm_sw_params_set_tstamp_mode(pcm, sw, SND_PCM_TSTAMP_ENABLE)) < 0 ||
+	    (err = snd_pcm_sw_params_set_start_threshold(pcm, sw, BUFFER)) < 0)
+		return err;
+	return snd_pcm_sw_params(pcm, sw);
+}
+
+static inline int pattern_master_open(snd_pcm_t **pcm, const char *name)
+{
+	int err;
+
+	err = snd_pcm_open(pcm, name, SND_PCM_STREAM_PLAYBACK, 0);
+	if (err < 0)
+		return err;
+	err = pattern_master_setup(*pcm);
+	if (err < 0) {
+		snd_pcm_close(*pcm);
+		*pcm = NULL;
+	}
+	return err;
+}
+
+/* play what there is room for, of the pattern */
+static inline int pattern_master_play(snd_pcm_t *pcm, unsigned long *next)
+{
+	short buf[PERIOD * CHANNELS];
+	snd_pcm_sframes_t avail = snd_pcm_avail_update(pcm), r;
+	int i;
+
+	while (avail >= PERIOD) {
+		for (i = 0; i < PERIOD; i++)
+			pattern_frame(*next + i, buf + i * CHANNELS);
+		r = snd_pcm_mmap_writei(pcm, buf, PERIOD);
+		if (r < 0)
+			return r;
+		*next += r;
+		avail -= r;
+	}
+	return avail < 0 ? avail : 0;
+}
+
+/* fill the buffer: the stream starts when it is full */
+static inline int pattern_master_start(snd_pcm_t *pcm, unsigned long *next)
+{
+	int err;
+
+	while (snd_pcm_state(pcm) != SND_PCM_STATE_RUNNING) {
+		err = pattern_master_play(pcm, next);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+/* Pass a file descriptor over a UNIX socket (SCM_RIGHTS) */
+static inline int send_fd(int sock, int fd)
+{
+	char c = 0;
+	struct iovec iov = { &c, 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) < 0 ? -errno : 0;
+}
+
+/* The file descriptor that came over a UNIX socket, or -EIO */
+static inline int recv_fd(int sock)
+{
+	char c;
+	struct iovec iov = { &c, 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cmsg;
+	int fd;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0)
+		return -EIO;
+	cmsg = CMSG_FIRSTHDR(&msg);
+	if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS)
+		return -EIO;
+	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+	return fd;
+}
+
 static inline int count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -246,11 +439,12 @@ static inline int count_fds(void)
 
 /*
  * Open a shared handle on a stream that a master is starting: the open
- * fails with -EBADFD until the master has set the stream up; the master
- * has also set its sw params once the stream runs.
+ * fails with -EBADFD until the master has set the stream up (prepared
+ * it, for a master that does), and the master has also set its sw params
+ * once the stream runs.
  */
-static inline int open_shared_running(snd_pcm_t **pcm, const char *name,
-				      snd_pcm_stream_t stream)
+static inline int open_shared_wait(snd_pcm_t **pcm, const char *name,
+				   snd_pcm_stream_t stream, snd_pcm_state_t state)
 {
 	long long end = now_ms() + WAIT_START_MS;
 	int err;
@@ -258,7 +452,7 @@ static inline int open_shared_running(snd_pcm_t **pcm, const char *name,
 	for (;;) {
 		err = snd_pcm_open_shared(pcm, name, stream, 0);
 		if (err == 0) {
-			if (snd_pcm_state(*pcm) == SND_PCM_STATE_RUNNING)
+			if (snd_pcm_state(*pcm) == state)
 				return 0;
 			snd_pcm_close(*pcm);
 			err = -EAGAIN;
@@ -269,6 +463,12 @@ static inline int open_shared_running(snd_pcm_t **pcm, const char *name,
 			return -ETIMEDOUT;
 		sleep_ms(20);
 	}
+}
+
+static inline int open_shared_running(snd_pcm_t **pcm, const char *name,
+				      snd_pcm_stream_t stream)
+{
+	return open_shared_wait(pcm, name, stream, SND_PCM_STATE_RUNNING);
 }
 
 /*
@@ -342,5 +542,31 @@ static inline char *pcm_setup_text(snd_pcm_t *pcm)
 	snd_output_close(out);
 	return setup;
 }
+
+static inline size_t heap_in_use(void)
+{
+	return mallinfo2().uordblks;
+}
+
+/*
+ * For the kselftest harness: the same failing call n times must fail with
+ * its error each time, leave no file descriptor beyond self->fds, and no
+ * memory beyond what was in use after the first half of the calls
+ * (alsa-lib and malloc settle first). The second half of the calls going
+ * over 1 KiB of slack is a leak of 2048 / n bytes or more per call.
+ */
+#define ASSERT_FAILS_CLEANLY(n, expected, call) do { \
+	size_t __heap = 0; \
+	int __i, __err; \
+	for (__i = 0; __i < (n); __i++) { \
+		if (__i == (n) / 2) \
+			__heap = heap_in_use(); \
+		__err = (call); \
+		ASSERT_EQ(expected, __err) TH_LOG("%s: %s", #call, snd_strerror(__err)); \
+	} \
+	EXPECT_EQ(self->fds, count_fds()); \
+	EXPECT_GE(__heap + 1024, heap_in_use()) \
+		TH_LOG("heap grew by %zu bytes", heap_in_use() - __heap); \
+} while (0)
 
 #endif

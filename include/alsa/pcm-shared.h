@@ -53,6 +53,7 @@ int snd_pcm_open_shared_fd(snd_pcm_t **pcm, int fd, int mode);
 int snd_pcm_shared_export(snd_pcm_t *pcm, unsigned int perm);
 int snd_pcm_perm_get(snd_pcm_t *pcm, unsigned int *perm);
 int snd_pcm_perm_restrict(snd_pcm_t *pcm, unsigned int perm);
+int snd_pcm_shared_revoke(snd_pcm_t *pcm, int fd);
 
 #ifdef __cplusplus
 }
