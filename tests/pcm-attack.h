@@ -524,14 +524,27 @@ static inline void kcov_print(FILE *f, const uint64_t *pcs, size_t cap)
 }
 
 /*
- * kmemleak: kmemleak_begin() forgets what boot left; kmemleak_count()
- * scans and returns the number of leaked objects reported (printing them),
- * or -1 when kmemleak is off (boot with kmemleak=on).
+ * kmemleak: kmemleak_begin() forgets what boot left, once per boot, so that
+ * the count at the end of the last phase of a battery covers every phase
+ * since the first began; kmemleak_count() scans and returns the number of
+ * leaked objects reported (printing them), or -1 when kmemleak is off
+ * (boot with kmemleak=on).
  */
+#define KMEMLEAK_BEGUN	"/run/pcm-kmemleak-begun"
+
 static inline bool kmemleak_begin(void)
 {
-	return sysfs_write("/sys/kernel/debug/kmemleak", "scan") == 0 &&
-	       sysfs_write("/sys/kernel/debug/kmemleak", "clear") == 0;
+	int fd;
+
+	if (access(KMEMLEAK_BEGUN, F_OK) == 0)
+		return true;
+	if (sysfs_write("/sys/kernel/debug/kmemleak", "scan") ||
+	    sysfs_write("/sys/kernel/debug/kmemleak", "clear"))
+		return false;
+	fd = open(KMEMLEAK_BEGUN, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		close(fd);
+	return true;
 }
 
 static inline int kmemleak_count(FILE *out)

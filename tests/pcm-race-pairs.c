@@ -37,10 +37,13 @@
  *                       EBADFD (no setup), its file holds the mask asked or
  *                       is revoked (ENODEV), and nothing else happens
  *
- *   pcm-race-pairs [--iterations N] [--only NAME] [--seconds S] [--kmemleak]
+ *   pcm-race-pairs [--iterations N] [--only NAME] [--seconds S]
+ *                  [--kmemleak | --kmemleak-begin]
  *
  * --seconds repeats the whole set until S seconds have passed. --kmemleak
- * (boot with kmemleak=on) counts the objects leaked by the run.
+ * (boot with kmemleak=on) counts the objects leaked by the run;
+ * --kmemleak-begin only forgets what boot left, for the count of a later
+ * phase (pcm-race-stress --kmemleak) to cover this run too.
  */
 #include <getopt.h>
 #include <poll.h>
@@ -655,10 +658,11 @@ int main(int argc, char **argv)
 		{ "only", required_argument, NULL, 'o' },
 		{ "seconds", required_argument, NULL, 's' },
 		{ "kmemleak", no_argument, NULL, 'k' },
+		{ "kmemleak-begin", no_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const cards[] = { "Loopback", "Dummy" };
-	bool kmemleak = false;
+	bool kmemleak = false, kmemleak_start = false;
 	const char *only = NULL;
 	size_t npairs = sizeof(pairs) / sizeof(pairs[0]), planned = 0;
 	struct figures fig = { 0 };
@@ -673,7 +677,9 @@ int main(int argc, char **argv)
 		else if (opt == 's')
 			seconds = atof(optarg);
 		else if (opt == 'k')
-			kmemleak = true;
+			kmemleak = kmemleak_start = true;
+		else if (opt == 'b')
+			kmemleak_start = true;
 		else
 			return 2;
 	}
@@ -682,7 +688,7 @@ int main(int argc, char **argv)
 		if (!only || !strcmp(only, pairs[i].name))
 			planned += 2;
 	ksft_print_header();
-	if (kmemleak && !kmemleak_begin())
+	if (kmemleak_start && !kmemleak_begin())
 		ksft_print_msg("kmemleak is off: boot with kmemleak=on\n");
 	if (!seconds)
 		ksft_set_plan(planned + kmemleak);

@@ -24,7 +24,9 @@
  * disconnect (HW_PARAMS and HW_FREE succeed whatever the clients map);
  * every unbind completes and the card comes back; every process exits
  * normally. With --kmemleak (boot with kmemleak=on) the leaked objects
- * after the run are counted, and must be none.
+ * after the run (and after the earlier phases of the battery, since the
+ * first that began kmemleak in this boot: pcm-race-pairs
+ * --kmemleak-begin) are counted, and must be none.
  *
  *   pcm-race-stress [--seconds S] [--procs N] [--threads N] [--unbind]
  *                   [--kmemleak] [--seed N]
@@ -843,7 +845,7 @@ int main(int argc, char **argv)
 	}
 	if (kmemleak) {
 		leaks = kmemleak_count(stdout);
-		ksft_test_result(leaks == 0, "kmemleak: %d unreferenced objects after the run%s\n",
+		ksft_test_result(leaks == 0, "kmemleak: %d unreferenced objects after the races%s\n",
 				 leaks, leaks < 0 ? " (kmemleak is off: boot with kmemleak=on)" : "");
 		fig.leaks = leaks < 0 ? 0 : leaks;
 	}
