@@ -32,6 +32,9 @@
  * still be alive. A
  * stream set up with RW_INTERLEAVED access is followed too: a file without
  * RW maps its buffer read-only and reads the samples the master wrote.
+ * On each stream, the master's SHARED_EXPORT and SHARED_REVOKE are also
+ * tried with what they must refuse, and PERM_RESTRICT where a file may not
+ * give up CONTROL.
  * Built as a 64-bit, a 32-bit (time32 and time64) and an x32 program, so
  * the compat handlers are crossed as well (those try every mask on one
  * stream, SHARED on the others). One TAP line per (stream, way of opening,
@@ -613,6 +616,94 @@ static void export_errors(struct stream *s)
 	}
 }
 
+/*
+ * SHARED_REVOKE names a file without CONTROL on the same substream, or
+ * -1: anything else is EINVAL (EBADF when not open); naming a revoked file
+ * again succeeds. The witness lives through all of it.
+ */
+static void revoke_errors(struct stream *s)
+{
+	int devnull, other_export, append, closed, victim, r1, r2, gone;
+
+	if (dry_run) {
+		for (int i = 0; i < 7; i++)
+			result(true, "");
+		return;
+	}
+	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	other_export = pcm_export(s->other, P_SHARED, O_RDONLY | O_CLOEXEC);
+	append = pcm_open_sub(s->card, s->dev, s->stream, s->sub, O_RDWR | O_NONBLOCK | O_APPEND);
+	closed = pcm_next_fd();
+	result(pcm_revoke(s->master, s->master) == -EINVAL,
+	       "%s %s SHARED_REVOKE naming the master itself: EINVAL", PCM_ABI, s->name);
+	result(pcm_revoke(s->master, s->other) == -EINVAL,
+	       "%s %s SHARED_REVOKE naming the master of another substream: EINVAL", PCM_ABI, s->name);
+	result(other_export >= 0 && pcm_revoke(s->master, other_export) == -EINVAL &&
+	       pcm_perm(other_export) == (int)P_SHARED,
+	       "%s %s SHARED_REVOKE naming an export of another substream: EINVAL, it lives",
+	       PCM_ABI, s->name);
+	result(append >= 0 && pcm_revoke(s->master, append) == -EINVAL && pcm_perm(append) == (int)P_ALL,
+	       "%s %s SHARED_REVOKE naming an O_APPEND file holding CONTROL: EINVAL, it lives",
+	       PCM_ABI, s->name);
+	result(pcm_revoke(s->master, devnull) == -EINVAL,
+	       "%s %s SHARED_REVOKE naming /dev/null: EINVAL", PCM_ABI, s->name);
+	result(pcm_revoke(s->master, closed) == -EBADF,
+	       "%s %s SHARED_REVOKE naming a descriptor not open: EBADF", PCM_ABI, s->name);
+	victim = pcm_export(s->master, P_SHARED, O_RDONLY | O_CLOEXEC);
+	r1 = pcm_revoke(s->master, victim);
+	r2 = pcm_revoke(s->master, victim);
+	gone = pcm_perm(victim);
+	result(victim >= 0 && !r1 && !r2 && gone == -ENODEV && pcm_perm(s->witness) == (int)P_SHARED,
+	       "%s %s SHARED_REVOKE naming an export, twice: %d, %d; it answers %s, the witness lives",
+	       PCM_ABI, s->name, r1, r2, gone < 0 ? strerror(-gone) : "a mask");
+	close(victim);
+	close(append);
+	close(other_export);
+	close(devnull);
+}
+
+/*
+ * PERM_RESTRICT: only files that can be revoked may give up CONTROL: not
+ * the one that opened the substream, not an O_APPEND file while it maps
+ * the data buffer as a controlling file
+ */
+static void restrict_errors(struct stream *s)
+{
+	unsigned int shared = P_SHARED, all = P_ALL, unknown = P_SHARED | 0x100;
+	int append, err1, err2, excl;
+	void *map;
+
+	if (dry_run) {
+		for (int i = 0; i < 3; i++)
+			result(true, "");
+		return;
+	}
+	err1 = xioctl(s->master, SNDRV_PCM_IOCTL_PERM_RESTRICT, &shared);
+	result(err1 == -EBUSY && pcm_perm(s->master) == (int)P_ALL,
+	       "%s %s PERM_RESTRICT(SHARED) by the file that opened the substream: %s, still ALL",
+	       PCM_ABI, s->name, err1 ? strerror(-err1) : "succeeded");
+	append = pcm_open_sub(s->card, s->dev, s->stream, s->sub, O_RDWR | O_NONBLOCK | O_APPEND);
+	map = mmap(NULL, s->buffer_bytes, PROT_READ, MAP_SHARED, append, 0);
+	err1 = xioctl(append, SNDRV_PCM_IOCTL_PERM_RESTRICT, &shared);
+	if (map != MAP_FAILED)
+		munmap(map, s->buffer_bytes);
+	err2 = xioctl(append, SNDRV_PCM_IOCTL_PERM_RESTRICT, &shared);
+	result(map != MAP_FAILED && err1 == -EBUSY && !err2 && pcm_perm(append) == (int)P_SHARED,
+	       "%s %s PERM_RESTRICT(SHARED) by an O_APPEND file: while it maps the data as a controlling file %s, unmapped %s",
+	       PCM_ABI, s->name, err1 ? strerror(-err1) : "succeeded",
+	       err2 ? strerror(-err2) : "succeeds");
+	close(append);
+	excl = pcm_open_sub(s->card, s->dev, s->stream, s->sub,
+			    O_RDWR | O_NONBLOCK | O_APPEND | O_EXCL);
+	err1 = xioctl(excl, SNDRV_PCM_IOCTL_PERM_RESTRICT, &unknown);
+	err2 = xioctl(excl, SNDRV_PCM_IOCTL_PERM_RESTRICT, &all);
+	result(err1 == -EINVAL && err2 == -EPERM && pcm_perm(excl) == (int)P_SHARED,
+	       "%s %s PERM_RESTRICT of a SHARED file: unknown bits %s, more bits %s, still SHARED",
+	       PCM_ABI, s->name, err1 ? strerror(-err1) : "succeeded",
+	       err2 ? strerror(-err2) : "succeeded");
+	close(excl);
+}
+
 static int setup_stream(struct stream *s)
 {
 	struct pcm_setup setup = pcm_default_setup;
@@ -717,6 +808,8 @@ static void run_stream(struct stream *s)
 	}
 	/* PREPARED: nothing may move at all */
 	export_errors(s);
+	revoke_errors(s);
+	restrict_errors(s);
 	for (int way = 0; way < NWAYS; way++)
 		run_way(s, way, s->all_masks && (!COMPAT || s == &streams[0]));
 	/* RUNNING: hw_ptr moves on, nothing else changes */
