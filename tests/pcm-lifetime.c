@@ -31,7 +31,10 @@
  *    with a new signal; the writable ones raise SIGBUS, which is caught;
  *  - the master's HW_FREE and HW_PARAMS succeed while the clients hold
  *    their files and dead mappings, and once it has closed, a plain open
- *    of its substream (O_RDWR | O_NONBLOCK) succeeds at once;
+ *    of its substream (O_RDWR | O_NONBLOCK) succeeds at once; that new
+ *    master plays a new signal the dead mappings do not show, and at the
+ *    end, after the clients' late munmaps and closes, its HW_FREE and
+ *    HW_PARAMS succeed;
  *  - after D: the master gets -ENODEV; once the clients and the child are
  *    gone, the unbind completes and the card, bound again, plays.
  *
@@ -72,6 +75,7 @@ struct client {
 
 struct run {
 	struct master m;
+	struct master again;	/* the substream opened anew after M */
 	enum way way;
 	bool export_r;		/* R is an export, not an O_APPEND|O_EXCL open */
 	struct client cl[NCLIENTS];
@@ -200,6 +204,8 @@ static void child_main(struct run *r, int in, int out)
 	}
 	if (r->m.fd >= 0)
 		close(r->m.fd);
+	if (r->again.fd >= 0)
+		close(r->again.fd);
 	while (read(in, &cmd, 1) == 1 && cmd != 'Q') {
 		unsigned char pattern;
 		char reply = 0;
@@ -406,12 +412,51 @@ static void master_close_event(struct run *r)
 	r->revoked = true;
 	if (r->unbound)
 		return;
-	/* the revoked files let go of the substream: it opens again at once */
+	/*
+	 * The revoked files let go of the substream: it opens again at once,
+	 * and plays a new signal that no dead mapping may show
+	 */
 	fd = pcm_open_sub(r->m.card, r->m.dev, r->m.stream, r->m.sub, O_RDWR | O_NONBLOCK);
-	if (fd < 0)
+	if (fd < 0) {
 		FAIL(r, "a plain open of the substream after the master closed: %s;", strerror(errno));
-	else
-		close(fd);
+		return;
+	}
+	r->again = r->m;
+	r->again.fd = fd;
+	r->m.fd = -1;
+	{
+		struct master old = r->m;
+		int err;
+
+		r->m = r->again;	/* master_setup() works on r->m */
+		err = master_setup(r, true);
+		r->again = r->m;
+		r->m = old;
+		if (err)
+			FAIL(r, "the substream opened again: set up: %s;", strerror(-err));
+	}
+}
+
+/*
+ * The end, for the substream opened again: the late munmaps and closes of
+ * the revoked clients must have left it alone, HW_FREE and HW_PARAMS work
+ */
+static void again_end(struct run *r)
+{
+	int err;
+
+	if (r->again.fd < 0)
+		return;
+	if (!r->unbound) {
+		xioctl(r->again.fd, SNDRV_PCM_IOCTL_DROP, NULL);
+		err = xioctl(r->again.fd, SNDRV_PCM_IOCTL_HW_FREE, NULL);
+		if (!err)
+			err = pcm_configure(r->again.fd, &r->again.setup);
+		if (err)
+			FAIL(r, "the substream opened again: HW_FREE/HW_PARAMS at the end: %s;",
+			     strerror(-err));
+	}
+	master_close(&r->again);
 }
 
 static void event(struct run *r, int ev)
@@ -482,6 +527,8 @@ static void event(struct run *r, int ev)
 			if (err != -ENODEV)
 				FAIL(r, "master HWSYNC after disconnect: %d;", err);
 		}
+		if (r->again.fd >= 0 && xioctl(r->again.fd, SNDRV_PCM_IOCTL_HWSYNC, NULL) != -ENODEV)
+			FAIL(r, "the substream opened again: HWSYNC after the disconnect is not -ENODEV;");
 		break;
 	}
 }
@@ -519,6 +566,7 @@ static bool run_order(const char *card_id, enum way way, const int *order, int n
 	name[n] = 0;
 	r.way = way;
 	r.export_r = export_r;
+	r.again.fd = -1;
 
 	err = card_bind(card_id);
 	if (err) {
@@ -565,6 +613,7 @@ static bool run_order(const char *card_id, enum way way, const int *order, int n
 		event(&r, EV_CLOSE);
 	if (!r.unmapped)
 		event(&r, EV_UNMAP);
+	again_end(&r);
 	if (r.unbound) {
 		/* nothing holds the card any more: the unbind completes */
 		err = card_unbind_wait(&r.unbind, 30000);
