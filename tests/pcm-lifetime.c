@@ -38,6 +38,10 @@
  *  - after D: the master gets -ENODEV; once the clients and the child are
  *    gone, the unbind completes and the card, bound again, plays.
  *
+ * Besides: revocation by name is exact (two files of a kind, one named:
+ * the other keeps the stream), and it ends a write blocked on a full
+ * buffer and a poll blocked for room (by fd, by -1, by close).
+ *
  * The default run: on each card, the five ways, each with every order of
  * V, U, C and F (M last), and the unbind, with every order of V, U, C, D
  * (F first) by fd and by close: 2 x (5 x 24 + 2 x 24) = 336 orders, under
@@ -661,6 +665,230 @@ static const char *const cards[] = { "Dummy", "Loopback" };
 static unsigned long runs, failed;
 static struct figures fig;
 
+/* ------------------------------------------------------------------ */
+/* revocation by name is exact; blocked calls end */
+
+/*
+ * Two files of the same kind on one stream, each with its data and status
+ * mapped: revoking one by name cuts it off, the other keeps the stream
+ */
+static void exact_revocation(bool export)
+{
+	struct run r;
+	struct client *a = &r.cl[CL_R], *b = &r.cl[CL_W];
+	const char *why = NULL;
+	int err, pa, pb;
+
+	memset(&r, 0, sizeof(r));
+	r.again.fd = -1;
+	master_init(&r.m, "Loopback", 0, SNDRV_PCM_STREAM_PLAYBACK);
+	err = master_open(&r.m, false);
+	if (!err) {
+		xioctl(r.m.fd, SNDRV_PCM_IOCTL_DROP, NULL);
+		err = master_setup(&r, true);
+	}
+	if (err)
+		ksft_exit_fail_msg("exact revocation: master: %s\n", strerror(-err));
+	for (int c = 0; c < 2; c++) {
+		struct client *cl = &r.cl[c];
+
+		cl->mask = P_SHARED;
+		cl->fd = export ? pcm_export(r.m.fd, P_SHARED, O_RDONLY | O_CLOEXEC) :
+				  master_restricted_open(&r.m, O_RDONLY | O_NONBLOCK);
+		if (cl->fd < 0 || map_client(&r, cl, false))
+			ksft_exit_fail_msg("exact revocation: client: %s\n", strerror(errno));
+	}
+	err = pcm_revoke(r.m.fd, a->fd);
+	pa = pcm_perm(a->fd);
+	pb = pcm_perm(b->fd);
+	for (int i = 0; i < NMAPS && !why; i++) {
+		why = check_map(a, i, true, r.pattern);
+		if (!why)
+			why = check_map(b, i, false, r.pattern);
+	}
+	for (int c = 0; c < 2; c++) {
+		for (int i = 0; i < NMAPS; i++)
+			munmap(r.cl[c].map[i], r.cl[c].len[i]);
+		close(r.cl[c].fd);
+	}
+	master_close(&r.m);
+	ksft_test_result(!err && pa == -ENODEV && pb == (int)P_SHARED && !why,
+			 "revocation by name is exact (%s): the one named answers %s, the other %s; %s\n",
+			 export ? "two exports" : "two O_APPEND|O_EXCL opens",
+			 pa < 0 ? strerror(-pa) : "a mask", pb == (int)P_SHARED ? "SHARED" : "not SHARED",
+			 why ? why : "the mappings of the one read zeros, of the other the stream");
+}
+
+struct blocked {
+	pthread_t thread;
+	volatile pid_t tid;
+	int fd;
+	bool poll;		/* poll(POLLOUT), else write() */
+	size_t bytes;
+	volatile int done;
+	ssize_t ret;
+	int err;
+	short revents;
+};
+
+static void *blocked_call(void *arg)
+{
+	struct blocked *b = arg;
+	static char zeros[65536];
+
+	b->tid = syscall(SYS_gettid);
+	if (b->poll) {
+		struct pollfd pfd = { .fd = b->fd, .events = POLLOUT };
+
+		b->ret = poll(&pfd, 1, -1);
+		b->revents = pfd.revents;
+	} else {
+		b->ret = write(b->fd, zeros, b->bytes);
+	}
+	b->err = errno;
+	__atomic_store_n(&b->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Whether a thread sleeps (in the call it was given, presumably) */
+static bool sleeping(pid_t tid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	p = p ? strrchr(buf, ')') : NULL;
+	return p && p[1] == ' ' && p[2] == 'S';
+}
+
+static void wake(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * A write blocked on a full buffer (an export with RW) and a poll for
+ * POLLOUT blocked on it (an export without), on a running stream with
+ * half-second periods: revocation by name or by -1 ends both at once, the
+ * write with ENODEV (or what it moved, had a period passed first), the
+ * poll with POLLERR | POLLHUP. Closing the master stops the stream first
+ * (as DROP does), which ends them too; after it, a poll reports POLLERR |
+ * POLLHUP, and the substream opens again once the last call has let go
+ * (from a work: within a bound). HW_FREE and HW_PARAMS need the stream
+ * stopped, which ends the calls before they revoke: not tried here.
+ */
+static void blocked_calls(enum way way)
+{
+	static char zeros[1 << 18];
+	struct pollfd pfd;
+	struct run r;
+	struct blocked b[2];
+	char why[300] = "";
+	int err = 0, fd = -1;
+
+	memset(&r, 0, sizeof(r));
+	memset(b, 0, sizeof(b));
+	r.again.fd = -1;
+	signal(SIGUSR2, wake);
+	master_init(&r.m, "Loopback", 0, SNDRV_PCM_STREAM_PLAYBACK);
+	r.m.setup.access = SNDRV_PCM_ACCESS_RW_INTERLEAVED;	/* for write() */
+	r.m.setup.period = 24000;
+	r.m.setup.periods = 2;
+	err = master_open(&r.m, false);
+	if (!err) {
+		/*
+		 * Transfers block or not as the substream was opened, for every
+		 * file of it: the master opens it again, blocking
+		 */
+		master_close(&r.m);
+		r.m.fd = pcm_open_sub(r.m.card, r.m.dev, r.m.stream, r.m.sub, O_RDWR);
+		err = r.m.fd < 0 ? -errno : pcm_configure(r.m.fd, &r.m.setup);
+		if (!err)
+			err = xioctl(r.m.fd, SNDRV_PCM_IOCTL_PREPARE, NULL);
+	}
+	if (err)
+		ksft_exit_fail_msg("blocked calls: master: %s\n", strerror(-err));
+	b[0].fd = pcm_export(r.m.fd, P_SHARED | P_RW, O_RDWR | O_CLOEXEC);
+	b[1].fd = pcm_export(r.m.fd, P_SHARED, O_RDONLY | O_CLOEXEC);
+	b[1].poll = true;
+	/* the buffer full: no room before the first period has played */
+	b[0].bytes = 65536;
+	if (b[0].fd < 0 || b[1].fd < 0 || r.m.buffer_bytes > sizeof(zeros) ||
+	    write(b[0].fd, zeros, r.m.buffer_bytes) < 0 ||
+	    xioctl(r.m.fd, SNDRV_PCM_IOCTL_START, NULL))
+		ksft_exit_fail_msg("blocked calls: clients: %s\n", strerror(errno));
+	for (int i = 0; i < 2; i++) {
+		pthread_create(&b[i].thread, NULL, blocked_call, &b[i]);
+		/* a bound on the wait: blocked or not, the revocation must end it */
+		pcm_wait_for(b[i].tid && sleeping(b[i].tid), 2000);
+	}
+	switch (way) {
+	case BY_FD:
+		err = pcm_revoke(r.m.fd, b[0].fd);
+		if (!err)
+			err = pcm_revoke(r.m.fd, b[1].fd);
+		break;
+	case BY_ALL:
+		err = pcm_revoke(r.m.fd, -1);
+		break;
+	default:
+		master_close(&r.m);
+		break;
+	}
+	if (err)
+		snprintf(why + strlen(why), sizeof(why) - strlen(why), " revoking: %s;", strerror(-err));
+	for (int i = 0; i < 2; i++) {
+		if (!pcm_wait_for(__atomic_load_n(&b[i].done, __ATOMIC_ACQUIRE), 10000)) {
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+				 " the %s is still blocked 10 s after the revocation;",
+				 b[i].poll ? "poll" : "write");
+			pthread_kill(b[i].thread, SIGUSR2);
+		}
+		pthread_join(b[i].thread, NULL);
+	}
+	if (b[0].ret < 0 && b[0].err != ENODEV && (way != BY_CLOSE || b[0].err != EBADFD))
+		snprintf(why + strlen(why), sizeof(why) - strlen(why), " the write: %s;",
+			 strerror(b[0].err));
+	if (b[1].ret != 1 || !(b[1].revents & POLLERR) ||
+	    (way != BY_CLOSE && !(b[1].revents & POLLHUP)))
+		snprintf(why + strlen(why), sizeof(why) - strlen(why), " the poll: %zd, %#x;",
+			 b[1].ret, b[1].revents);
+	/* from now on: revoked */
+	pfd = (struct pollfd){ .fd = b[1].fd, .events = POLLOUT };
+	if (poll(&pfd, 1, 0) != 1 || (pfd.revents & (POLLERR | POLLHUP)) != (POLLERR | POLLHUP))
+		snprintf(why + strlen(why), sizeof(why) - strlen(why), " a poll after it: %#x;",
+			 pfd.revents);
+	if (write(b[0].fd, zeros, 64) >= 0 || errno != ENODEV)
+		snprintf(why + strlen(why), sizeof(why) - strlen(why), " a write after it: %s;",
+			 strerror(errno));
+	if (pcm_perm(b[0].fd) != -ENODEV || pcm_perm(b[1].fd) != -ENODEV)
+		snprintf(why + strlen(why), sizeof(why) - strlen(why), " not revoked;");
+	if (way == BY_CLOSE) {
+		/* a bound, deciding only failure: the open, not its timing, is checked */
+		for (int ms = 0; fd < 0 && ms < 5000; ms++) {
+			fd = pcm_open_sub(r.m.card, r.m.dev, r.m.stream, r.m.sub, O_RDWR | O_NONBLOCK);
+			if (fd < 0)
+				usleep(1000);
+		}
+		if (fd < 0)
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+				 " the substream does not open again: %s;", strerror(errno));
+		else
+			close(fd);
+	}
+	close(b[0].fd);
+	close(b[1].fd);
+	master_close(&r.m);
+	ksft_test_result(!why[0], "revocation %s ends a blocked write (%zd, %s) and a blocked poll (%#x)%s\n",
+			 way_names[way], b[0].ret, b[0].ret < 0 ? strerror(b[0].err) : "bytes",
+			 b[1].revents, why);
+}
+
 /*
  * The orders of @evs (sorted), with M appended unless the way closes; on
  * both cards, or with @quick one card per order, in turn
@@ -785,10 +1013,15 @@ int main(int argc, char **argv)
 	attack_catch_faults();
 	ksft_print_header();
 	if (!seconds)
-		ksft_set_plan(quick ? 5 * 24 + 24 : 2 * (5 * 24 + 2 * 24));
+		ksft_set_plan(2 + 3 + (quick ? 5 * 24 + 24 : 2 * (5 * 24 + 2 * 24)));
 	ksft_print_msg("ABI %s: orders of revocation (V, five ways), master close (M), client munmap (U) and close (C), fork (F), card unbind (D)\n",
 		       PCM_ABI);
 	start = now_s();
+	exact_revocation(true);
+	exact_revocation(false);
+	blocked_calls(BY_FD);
+	blocked_calls(BY_ALL);
+	blocked_calls(BY_CLOSE);
 	default_set(quick);
 	if (seconds)
 		ksft_print_msg("lifetime: default set, %lu runs, %lu failed, %.0f s\n",
@@ -800,7 +1033,7 @@ int main(int argc, char **argv)
 				       now_s() - start);
 	}
 	if (seconds)
-		ksft_set_plan(runs);
+		ksft_set_plan(2 + 3 + runs);
 	fig.calls = runs;
 	fig.procs = 2;
 	fig.threads = 2;
