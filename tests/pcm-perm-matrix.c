@@ -599,9 +599,10 @@ static void export_errors(struct stream *s)
 		{ P_SHARED, O_RDWR | O_APPEND, -EINVAL, "an unknown flag" },
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int fd_before, ret;
+	struct snd_pcm_shared_export ex;
+	int fd_before, ret, ro, fresh, fd, fdflags, flflags;
 
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (dry_run) {
 			result(true, "");
 			continue;
@@ -614,6 +615,63 @@ static void export_errors(struct stream *s)
 		       "%s %s SHARED_EXPORT by the master with %s: %s, no descriptor left",
 		       PCM_ABI, s->name, cases[i].what, ret >= 0 ? "succeeded" : strerror(-ret));
 	}
+	if (dry_run) {
+		for (int i = 0; i < 4; i++)
+			result(true, "");
+		return;
+	}
+	/* a reserved byte set */
+	memset(&ex, 0, sizeof(ex));
+	ex.perm = P_SHARED;
+	ex.flags = O_RDONLY;
+	ex.reserved[sizeof(ex.reserved) - 1] = 1;
+	fd_before = pcm_next_fd();
+	ret = xioctl(s->master, SNDRV_PCM_IOCTL_SHARED_EXPORT, &ex);
+	if (!ret)
+		close(ex.fd);
+	result(ret == -EINVAL && pcm_next_fd() == fd_before,
+	       "%s %s SHARED_EXPORT with a reserved byte set: %s, no descriptor left",
+	       PCM_ABI, s->name, ret ? strerror(-ret) : "succeeded");
+	/* no more than the exporter's own access mode */
+	ro = pcm_open_sub(s->card, s->dev, s->stream, s->sub, O_RDONLY | O_NONBLOCK | O_APPEND);
+	ret = pcm_export(ro, P_SHARED, O_RDWR);
+	if (ret >= 0)
+		close(ret);
+	fd = pcm_export(ro, P_SHARED, O_RDONLY);
+	result(ro >= 0 && ret == -EPERM && fd >= 0,
+	       "%s %s SHARED_EXPORT by an O_RDONLY file: O_RDWR %s, O_RDONLY %s",
+	       PCM_ABI, s->name, ret >= 0 ? "succeeded" : strerror(-ret),
+	       fd >= 0 ? "succeeds" : strerror(-fd));
+	if (fd >= 0)
+		close(fd);
+	if (ro >= 0)
+		close(ro);
+	/* a substream not set up */
+	fresh = pcm_open(s->card, s->dev, s->stream, O_RDWR | O_NONBLOCK);
+	fd_before = pcm_next_fd();
+	ret = pcm_export(fresh, P_SHARED, O_RDONLY);
+	if (ret >= 0)
+		close(ret);
+	result(fresh >= 0 && ret == -EBADFD && pcm_next_fd() == fd_before,
+	       "%s %s SHARED_EXPORT of a substream not set up: %s, no descriptor left",
+	       PCM_ABI, s->name, ret >= 0 ? "succeeded" : strerror(-ret));
+	if (fresh >= 0)
+		close(fresh);
+	/* the flags asked for, on the new descriptor */
+	fd = pcm_export(s->master, P_SHARED, O_RDONLY | O_NONBLOCK);
+	fdflags = fd >= 0 ? fcntl(fd, F_GETFD) : -1;
+	flflags = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
+	if (fd >= 0)
+		close(fd);
+	ret = fd;
+	fd = pcm_export(s->master, P_SHARED, O_WRONLY | O_CLOEXEC);
+	result(ret >= 0 && fd >= 0 && !(fdflags & FD_CLOEXEC) && (flflags & O_NONBLOCK) &&
+	       (flflags & O_ACCMODE) == O_RDONLY && (fcntl(fd, F_GETFD) & FD_CLOEXEC) &&
+	       !(fcntl(fd, F_GETFL) & O_NONBLOCK) && (fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY,
+	       "%s %s SHARED_EXPORT honours O_CLOEXEC, O_NONBLOCK and the access mode",
+	       PCM_ABI, s->name);
+	if (fd >= 0)
+		close(fd);
 }
 
 /*
@@ -663,6 +721,45 @@ static void revoke_errors(struct stream *s)
 }
 
 /*
+ * The last file holding CONTROL gives it up: an O_APPEND file, left alone
+ * in control of a substream of its own after the file that opened it
+ * closed, restricts itself to SHARED. Nobody may drive the stream any
+ * more: it is revoked with its export, and the substream is free again.
+ */
+static void last_control_gives_up(struct stream *s)
+{
+	unsigned int shared = P_SHARED;
+	int opener, append = -1, ex = -1, err = -1, pa = 0, pe = 0, again = -1, sub;
+
+	opener = pcm_open(s->card, s->dev, s->stream, O_RDWR | O_NONBLOCK);
+	sub = opener >= 0 ? pcm_subdevice(opener) : -1;
+	if (opener >= 0 && !pcm_configure(opener, &pcm_default_setup)) {
+		append = pcm_open_sub(s->card, s->dev, s->stream, sub,
+				      O_RDWR | O_NONBLOCK | O_APPEND);
+		ex = append >= 0 ? pcm_export(append, P_SHARED, O_RDONLY | O_CLOEXEC) : -1;
+	}
+	if (opener >= 0)
+		close(opener);
+	if (append >= 0 && ex >= 0) {
+		err = xioctl(append, SNDRV_PCM_IOCTL_PERM_RESTRICT, &shared);
+		pa = pcm_perm(append);
+		pe = pcm_perm(ex);
+		again = pcm_open_sub(s->card, s->dev, s->stream, sub, O_RDWR | O_NONBLOCK);
+	}
+	result(!err && pa == -ENODEV && pe == -ENODEV && again >= 0,
+	       "%s %s the last file holding CONTROL gives it up: PERM_RESTRICT %s, it answers %s, its export %s, the substream opens again: %s",
+	       PCM_ABI, s->name, err ? strerror(-err) : "succeeds",
+	       pa < 0 ? strerror(-pa) : "a mask", pe < 0 ? strerror(-pe) : "a mask",
+	       again >= 0 ? "yes" : strerror(errno));
+	if (again >= 0)
+		close(again);
+	if (ex >= 0)
+		close(ex);
+	if (append >= 0)
+		close(append);
+}
+
+/*
  * PERM_RESTRICT: only files that can be revoked may give up CONTROL: not
  * the one that opened the substream, not an O_APPEND file while it maps
  * the data buffer as a controlling file
@@ -674,10 +771,11 @@ static void restrict_errors(struct stream *s)
 	void *map;
 
 	if (dry_run) {
-		for (int i = 0; i < 3; i++)
+		for (int i = 0; i < 4; i++)
 			result(true, "");
 		return;
 	}
+	last_control_gives_up(s);
 	err1 = xioctl(s->master, SNDRV_PCM_IOCTL_PERM_RESTRICT, &shared);
 	result(err1 == -EBUSY && pcm_perm(s->master) == (int)P_ALL,
 	       "%s %s PERM_RESTRICT(SHARED) by the file that opened the substream: %s, still ALL",
