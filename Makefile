@@ -55,7 +55,7 @@ tests: alsa
 SUITES := $(addprefix tests/,stress.suite alsa-lib.suite kernel.suite harness.suite demo.suite)
 SUITES += $(filter-out $(SUITES),$(sort $(wildcard tests/*.suite)))
 
-check: kernel kernel-baseline alsa tests
+check: kernel kernel-baseline kernel-6.12 alsa tests
 	@scripts/run-tests --jobs 2 $(SUITES)
 
 check-upstream: kernel kernel-baseline alsa

@@ -466,6 +466,7 @@ static void again_end(struct run *r)
 static void event(struct run *r, int ev)
 {
 	int to[2], from[2];
+	char proc[32];
 
 	switch (ev) {
 	case EV_REVOKE:
@@ -521,8 +522,14 @@ static void event(struct run *r, int ev)
 		}
 		r->unbound = true;
 		r->revoked = true;
-		/* the card leaves the list at disconnect, before the wait for files */
-		if (!pcm_wait_for(pcm_find_card(r->m.card_id) < 0 ||
+		/*
+		 * The disconnect is done when the card's procfs directory goes:
+		 * after every device's disconnect (the revocation), before the
+		 * wait for files. The control device refuses opens earlier, as
+		 * soon as the card is shut down: not a sign of the revocation.
+		 */
+		snprintf(proc, sizeof(proc), "/proc/asound/card%d", r->m.card);
+		if (!pcm_wait_for(access(proc, F_OK) < 0 ||
 				  __atomic_load_n(&r->unbind.done, __ATOMIC_ACQUIRE), 20000))
 			FAIL(r, "the card was not disconnected;");
 		if (!r->master_closed) {
