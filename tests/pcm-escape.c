@@ -18,7 +18,9 @@
  *  - writable data mappings, mprotect of every mapping, MAP_PRIVATE
  *    variants, writes through /proc/self/mem and process_vm_writev,
  *    madvise and mremap of each; a capture client without RW trying to
- *    change a sample of the buffer the master reads;
+ *    change a sample of the buffer the master reads; pinning a page of a
+ *    mapping past revocation (vmsplice, process_vm_readv, io_uring fixed
+ *    buffers);
  *  - LINK with the restricted fd as argument, from a process owning
  *    another stream, on the same card and across cards;
  *  - io_uring fixed files;
@@ -454,6 +456,24 @@ static int open_sub(int dirfd, const char *path, int flags)
 	return fd < 0 ? -err : fd;
 }
 
+/*
+ * Whether openat(fd, "", O_EMPTYPATH) re-opens what fd names on this kernel
+ * (Linux 7.2 has it, 6.12 does not: there, it fails with ENOENT)
+ */
+static bool have_emptypath;
+
+static void probe_emptypath(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int re = fd < 0 ? -1 : openat(fd, "", O_EMPTYPATH | O_RDONLY | O_CLOEXEC);
+
+	have_emptypath = re >= 0;
+	if (re >= 0)
+		close(re);
+	if (fd >= 0)
+		close(fd);
+}
+
 static const int reopen_flags[] = {
 	O_RDONLY, O_WRONLY, O_RDWR,
 	O_RDWR | O_APPEND, O_RDWR | O_APPEND | O_EXCL, O_RDONLY | O_APPEND | O_EXCL,
@@ -488,7 +508,13 @@ static bool reopen_like_node(int fd, const char *path, bool self, char *why)
 			unsigned int pr = re >= 0 ? perm_of(re) : 0;
 			int sr = re >= 0 ? pcm_subdevice(re) : -1;
 
-			if ((re < 0) != (direct < 0) || pr != pd || ((f & O_APPEND) && sr != sd) ||
+			if (how && !have_emptypath) {
+				/* no such re-open on this kernel: it must fail as for any file */
+				if (re != -ENOENT) {
+					WHY(" O_EMPTYPATH flags %#x on a kernel without it: %d;", f, re);
+					ok = false;
+				}
+			} else if ((re < 0) != (direct < 0) || pr != pd || ((f & O_APPEND) && sr != sd) ||
 			    ((f & (O_APPEND | O_EXCL)) == (O_APPEND | O_EXCL) && re >= 0 &&
 			     pr != P_SHARED)) {
 				WHY(" %s flags %#x (uid %d): %d/%#x, the node %d/%#x;",
@@ -949,6 +975,77 @@ static void test_mprotect(enum fkind kind)
 }
 
 /*
+ * A page of a restricted file's mapping that something could pin (a pipe
+ * by vmsplice, io_uring as a fixed buffer, process_vm_readv while it
+ * copies) would outlive the revocation that zaps the mapping: the
+ * mappings are VM_IO, and each attempt must fail
+ */
+static void test_pin(enum fkind kind)
+{
+	int fd = restricted_kind(kind, O_RDWR), ok = 1, pipefd[2];
+	char why[400] = "", buf[64];
+	struct maps m;
+
+	if (pipe2(pipefd, O_NONBLOCK | O_CLOEXEC) < 0 || map_all(fd, PROT_READ, MAP_SHARED, &m))
+		FAILED(" setting up: %s;", strerror(errno));
+	for (int r = 0; ok && r < 3; r++) {
+		unsigned char *p = r == 0 ? m.data : r == 1 ? m.status : m.control;
+		struct iovec iov = { p, 4096 }, local = { buf, sizeof(buf) };
+		const char *n = r == 0 ? "data" : r == 1 ? "status" : "control";
+		ssize_t got;
+
+		got = vmsplice(pipefd[1], &iov, 1, 0);
+		if (got > 0) {
+			FAILED(" vmsplice took %zd bytes of the %s page;", got, n);
+			while (read(pipefd[0], buf, sizeof(buf)) > 0)
+				;
+		}
+		iov.iov_len = sizeof(buf);
+		got = process_vm_readv(getpid(), &local, 1, &iov, 1, 0);
+		if (got >= 0)
+			FAILED(" process_vm_readv read %zd bytes of the %s page;", got, n);
+#ifdef HAVE_LIBURING
+		{
+			struct io_uring ring;
+			int ret;
+
+			if (io_uring_queue_init(2, &ring, 0) == 0) {
+				iov.iov_len = r == 0 ? m.data_len : 4096;
+				ret = io_uring_register_buffers(&ring, &iov, 1);
+				if (ret == 0)
+					FAILED(" io_uring registered the %s mapping as a fixed buffer;", n);
+				io_uring_queue_exit(&ring);
+			}
+		}
+#endif
+	}
+	/* the method works: the master's own mapping is not VM_IO (information) */
+	if (kind == F_EXCL) {
+		void *own = mmap(NULL, 4096, PROT_READ, MAP_SHARED, M.fd, 0);
+		struct iovec iov = { own, 4096 };
+		ssize_t got = own == MAP_FAILED ? -1 : vmsplice(pipefd[1], &iov, 1, 0);
+
+		ksft_print_msg("control: vmsplice from the master's own data mapping: %s\n",
+			       got >= 0 ? "takes its page" : strerror(errno));
+		if (own != MAP_FAILED)
+			munmap(own, 4096);
+	}
+	unmap_all(&m);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(fd);
+	ksft_test_result(ok && master_ok("pin"),
+			 "%s: no page of its mappings can be pinned (vmsplice, process_vm_readv%s)%s\n",
+			 fkind_names[kind],
+#ifdef HAVE_LIBURING
+			 ", io_uring fixed buffers",
+#else
+			 "",
+#endif
+			 why);
+}
+
+/*
  * A capture client without RW tries to change a sample of the buffer the
  * master reads: the master (Loopback:1 capture, prepared, so that nothing
  * else writes) fills its buffer with a pattern through its own mapping,
@@ -1309,9 +1406,12 @@ int main(int argc, char **argv)
 {
 	char *dash;
 
+	probe_emptypath();
 	if (argc == 4 && !strcmp(argv[1], "--probe"))
 		return probe_main(atoi(argv[2]), argv[3]);
 
+	if (!have_emptypath)
+		ksft_print_msg("no O_EMPTYPATH on this kernel: re-opens through it must fail with ENOENT\n");
 	attack_catch_faults();
 	signal(SIGUSR1, SIG_IGN);
 	if (readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1) < 0)
@@ -1323,9 +1423,9 @@ int main(int argc, char **argv)
 
 	ksft_print_header();
 #ifdef HAVE_LIBURING
-	ksft_set_plan(2 * 12 + 4 + 4 + 2);
+	ksft_set_plan(2 * 13 + 4 + 4 + 2);
 #else
-	ksft_set_plan(2 * 11 + 4 + 4 + 2);
+	ksft_set_plan(2 * 12 + 4 + 4 + 2);
 #endif
 	ksft_print_msg("ABI %s\n", PCM_ABI);
 	master_init(&M, "Dummy", 0, SNDRV_PCM_STREAM_PLAYBACK);
@@ -1341,6 +1441,7 @@ int main(int argc, char **argv)
 		test_pidfd_getfd(kind);
 		test_exec(kind);		/* 4 results */
 		test_mprotect(kind);
+		test_pin(kind);
 		test_madvise_mremap(kind);
 		test_link(kind);
 #ifdef HAVE_LIBURING

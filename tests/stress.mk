@@ -1,7 +1,8 @@
-# The attack tests (issue 5): an ioctl fuzzer, a race stress, every order
-# of the lifetime events, the escapes. 64-bit (with io_uring through
-# liburing), 32-bit and, for the fuzzer, x32 builds; the 64-bit fuzzer
-# starts the others as its attacker processes.
+# The attack tests (issues 5 and 12): an ioctl fuzzer, a race stress and
+# race pairs, every order of the lifetime events with revocation, the
+# escapes. 64-bit (with io_uring through liburing), 32-bit and, for the
+# fuzzer, x32 builds; the 64-bit fuzzer starts the others as its attacker
+# processes.
 ATTACK := pcm-ioctl-fuzz pcm-race-stress pcm-race-pairs pcm-lifetime pcm-escape
 ATTACK_DEPS := pcm-attack.h pcm-util.h
 
