@@ -630,6 +630,7 @@ static void *sw_get_thread(void *arg)
 TEST_F_TIMEOUT(testpcm, sw_params_get_is_never_torn, 300)
 {
 	struct torn t = { 0 };
+	struct snd_pcm_sw_params got;
 	pthread_t thread;
 	int master, i;
 
@@ -651,6 +652,12 @@ TEST_F_TIMEOUT(testpcm, sw_params_get_is_never_torn, 300)
 	__atomic_store_n(&t.stop, 1, __ATOMIC_RELAXED);
 	pthread_join(thread, NULL);
 	EXPECT_EQ(0, t.torn) TH_LOG("%ld torn of %ld reads", t.torn, t.reads);
+	/* the reads happened: SW_PARAMS_GET works, and gives the last set */
+	EXPECT_LT(0, t.reads);
+	ASSERT_EQ(0, call(t.fd, SNDRV_PCM_IOCTL_SW_PARAMS_GET, &got));
+	EXPECT_EQ(t.custom.avail_min, got.avail_min);
+	EXPECT_EQ(t.custom.start_threshold, got.start_threshold);
+	EXPECT_EQ(t.custom.stop_threshold, got.stop_threshold);
 	close(t.fd);
 	close(master);
 }
