@@ -18,7 +18,7 @@ export KERNEL
 KTREE := $(if $(filter 6.12,$(KERNEL)),$(B)/linux-6.12,$(B)/linux)
 
 .PHONY: all deps kernel-tree kernel kernel-baseline kernel-6.12 alsa-tree alsa \
-	tests check check-upstream check-bisect patches demo bench stress clean
+	tests check check-upstream check-bisect kunit-i386 patches demo bench stress clean
 
 all: kernel alsa tests
 
@@ -64,6 +64,10 @@ check-upstream: kernel kernel-baseline alsa
 # every kernel patch builds on its own (about 5 minutes with a warm ccache)
 check-bisect: kernel
 	@scripts/check-patches --build
+
+# the KUnit tests on an i386 kernel, once (about 6 minutes cold)
+kunit-i386: kernel
+	@scripts/kunit-i386
 
 patches: deps
 	@scripts/make-patches
