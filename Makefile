@@ -50,10 +50,12 @@ tests: alsa
 	@$(MAKE) -s -C tests B=$(abspath $(B))
 
 # Host checks, then the VM suite; one summary line at the end. The suite
-# files run two at a time, the longest first, so that both cores stay busy
-# to the end; any other tests/*.suite comes after them.
-SUITES := $(addprefix tests/,stress.suite alsa-lib.suite kernel.suite harness.suite demo.suite)
-SUITES += $(filter-out $(SUITES),$(sort $(wildcard tests/*.suite)))
+# files (tests/GROUP/*.suite, and the demo's tests/demo.suite) run two at
+# a time, the longest first, so that both cores stay busy to the end; any
+# other suite file comes after them.
+SUITES := $(addprefix tests/,attack/stress.suite alsa-lib/alsa-lib.suite kernel/kernel.suite \
+	harness/harness.suite demo.suite)
+SUITES += $(filter-out $(SUITES),$(sort $(wildcard tests/*.suite tests/*/*.suite)))
 
 check: kernel kernel-baseline kernel-6.12 alsa tests
 	@scripts/run-tests --jobs 2 $(SUITES)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A client of an export through alsa-lib, for tests/selinux-pcm: run in a
+ * A client of an export through alsa-lib, for selinux-pcm.c: run in a
  * client domain with a UNIX socket as descriptor 3, it receives an export,
  * adopts it with snd_pcm_open_shared_fd() and does what a follower does:
  * read the setup, the state, the status and the position, map the buffer

@@ -2,7 +2,7 @@
 /*
  * SELinux and restricted shared PCM access (SPEC section 6), in a VM
  * booted with lsm=selinux, SELinux enforcing a test policy built from the
- * shipped CIL module (tests/selinux.mk):
+ * shipped CIL module (tests/selinux/selinux.mk):
  *
  *   selinux-pcm [--policy FILE]	load FILE (default /tests/selinux/policy.bin),
  *				label the sound nodes, enforce, run the checks (TAP)

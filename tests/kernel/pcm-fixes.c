@@ -17,7 +17,7 @@
  *  - suspend (snd_pcm_suspend_all() takes open_mutex) with restricted and
  *    exported files in every state, under lockdep.
  *
- * The last four and the mmap test use snd-testpcm (tests/kmod), loaded
+ * The last four and the mmap test use snd-testpcm (tests/kernel/kmod), loaded
  * from the path in $TESTPCM_MODULE (default /root/snd-testpcm.ko).
  */
 #include <errno.h>
@@ -37,7 +37,7 @@
 #include <sound/asound.h>
 
 #include "kselftest_harness.h"
-#include "../include/sound/asound-shared.h"
+#include "../../include/sound/asound-shared.h"
 
 #define PERIOD		1024
 #define PERIODS		4
@@ -416,7 +416,7 @@ FIXTURE(testpcm) {
 FIXTURE_SETUP(testpcm)
 {
 	self->card = testpcm_card();
-	ASSERT_LE(0, self->card) TH_LOG("snd-testpcm is needed (tests/kmod)");
+	ASSERT_LE(0, self->card) TH_LOG("snd-testpcm is needed (tests/kernel/kmod)");
 	ASSERT_EQ(0, write_param("hold", "N"));
 	ASSERT_EQ(0, write_param("hold_stop", "N"));
 }
