@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include "fd-passing.h"
 
 extern char **environ;
 
@@ -375,51 +376,21 @@ static inline int pattern_master_start(snd_pcm_t *pcm, unsigned long *next)
 	return 0;
 }
 
-/* Pass a file descriptor over a UNIX socket (SCM_RIGHTS) */
+/* Pass a file descriptor over a UNIX socket (SCM_RIGHTS): 0 or -errno */
 static inline int send_fd(int sock, int fd)
 {
 	char c = 0;
-	struct iovec iov = { &c, 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
 
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) < 0 ? -errno : 0;
+	return fdp_send(sock, &c, 1, fd, 0);
 }
 
 /* The file descriptor that came over a UNIX socket, or -EIO */
 static inline int recv_fd(int sock)
 {
 	char c;
-	struct iovec iov = { &c, 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *cmsg;
-	int fd;
+	int fd = fdp_recv(sock, &c, 1, MSG_CMSG_CLOEXEC, NULL, NULL);
 
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0)
-		return -EIO;
-	cmsg = CMSG_FIRSTHDR(&msg);
-	if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS)
-		return -EIO;
-	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-	return fd;
+	return fd >= 0 ? fd : -EIO;
 }
 
 static inline int count_fds(void)

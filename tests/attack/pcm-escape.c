@@ -37,6 +37,7 @@
 #include <sys/uio.h>
 #include "kselftest.h"
 #include "pcm-attack.h"
+#include "fd-passing.h"
 #ifdef HAVE_LIBURING
 #include <liburing.h>
 #endif
@@ -249,36 +250,21 @@ static void test_dup(enum fkind kind)
 			 fkind_names[kind], mask, why);
 }
 
+/* the descriptor that came over @sock, or -1 */
 static int recv_fd(int sock)
 {
-	char c, cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &c, 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
-	int fd = -1;
+	char c;
+	int fd = fdp_recv(sock, &c, 1, 0, NULL, NULL);
 
-	if (recvmsg(sock, &mh, 0) <= 0)
-		return -1;
-	cm = CMSG_FIRSTHDR(&mh);
-	if (cm && cm->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
+	return fd >= 0 ? fd : -1;
 }
 
+/* 0, or -1 */
 static int send_fd(int sock, int fd)
 {
-	char c = 0, cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &c, 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	char c = 0;
 
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &mh, 0) < 0 ? -1 : 0;
+	return fdp_send(sock, &c, 1, fd, 0) < 0 ? -1 : 0;
 }
 
 struct scm_arg {

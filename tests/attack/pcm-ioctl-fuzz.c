@@ -47,6 +47,7 @@
 #include <sys/uio.h>
 #include "kselftest.h"
 #include "pcm-attack.h"
+#include "fd-passing.h"
 #ifdef HAVE_LIBURING
 #include <liburing.h>
 #endif
@@ -133,51 +134,31 @@ static void violation(const char *fmt, ...)
 	fflush(stdout);
 }
 
+/* A message to the other side, with the descriptor @fd if not negative: 0 or -errno */
 static int send_msg(int sock, const struct msg *m, int fd)
 {
-	struct iovec iov = { (void *)m, sizeof(*m) };
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-	if (fd >= 0) {
-		struct cmsghdr *c;
-
-		memset(cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+	return fdp_send(sock, m, sizeof(*m), fd, MSG_NOSIGNAL);
 }
 
+/*
+ * A message from the other side; *@fd gets the descriptor that came with
+ * it, or -1 (without @fd, one that came is closed). 0, -errno, or -EPIPE
+ * when the other side is gone.
+ */
 static int recv_msg(int sock, struct msg *m, int *fd)
 {
-	struct iovec iov = { m, sizeof(*m) };
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *c;
 	ssize_t n;
+	int got = fdp_recv(sock, m, sizeof(*m), MSG_CMSG_CLOEXEC, &n, NULL);
 
 	if (fd)
 		*fd = -1;
-	n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	if (n <= 0)
-		return n < 0 ? -errno : -EPIPE;
-	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-			int got;
-
-			memcpy(&got, CMSG_DATA(c), sizeof(int));
-			if (fd)
-				*fd = got;
-			else
-				close(got);
-		}
+		return n < 0 ? got : -EPIPE;
+	if (got >= 0) {
+		if (fd)
+			*fd = got;
+		else
+			close(got);
 	}
 	return 0;
 }

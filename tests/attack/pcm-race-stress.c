@@ -38,6 +38,7 @@
 #include <sys/uio.h>
 #include "kselftest.h"
 #include "pcm-attack.h"
+#include "fd-passing.h"
 
 #define NCARDS 2
 #define MAX_PROCS 16
@@ -92,20 +93,10 @@ static int master_call(int fd, unsigned long cmd, void *arg, unsigned long *coun
 /* Send @fd to whichever client takes it; the master keeps no copy */
 static void send_export(int fd)
 {
-	char c = 0, cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &c, 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
+	char c = 0;
 
-	memset(cbuf, 0, sizeof(cbuf));
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
 	/* a full queue: the file goes with our copy */
-	sendmsg(fd_sock[0], &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	fdp_send(fd_sock[0], &c, 1, fd, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 /*
@@ -491,19 +482,10 @@ struct client_thread {
 /* An exported file a master sent, if there is one; fd or -1 */
 static int take_export(void)
 {
-	char c, cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &c, 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
-	int fd = -1;
+	char c;
+	int fd = fdp_recv(fd_sock[1], &c, 1, MSG_DONTWAIT | MSG_CMSG_CLOEXEC, NULL, NULL);
 
-	if (recvmsg(fd_sock[1], &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
-		return -1;
-	cm = CMSG_FIRSTHDR(&mh);
-	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
+	return fd >= 0 ? fd : -1;
 }
 
 static void *client_thread_fn(void *arg)

@@ -20,24 +20,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <alsa/asoundlib.h>
+#include "fd-passing.h"
 
 static int recv_one_fd(int sock)
 {
-	char buf[16], cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
-	int fd = -1;
+	char buf[16];
+	int fd = fdp_recv(sock, buf, sizeof(buf), MSG_CMSG_CLOEXEC, NULL, NULL);
 
-	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) < 0)
-		return -1;
-	cm = CMSG_FIRSTHDR(&mh);
-	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
+	return fd >= 0 ? fd : -1;
 }
 
 #define CHECK(call) do {						\

@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include "pcm-util.h"
+#include "fd-passing.h"
 
 #define SELINUXFS	"/sys/fs/selinux"
 #define CTX_DOMAIN	"system_u:system_r:"
@@ -71,25 +72,10 @@ static void result(bool ok, const char *name, const char *fmt, ...)
 
 /* ------------------------------------------------ descriptors over sockets */
 
+/* The message @msg (a string), with the descriptor @fd if not negative: 0 or -errno */
 static int send_fd(int sock, const char *msg, int fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = (void *)msg, .iov_len = strlen(msg) + 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-	if (fd >= 0) {
-		struct cmsghdr *cm;
-
-		memset(cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+	return fdp_send(sock, msg, strlen(msg) + 1, fd, MSG_NOSIGNAL);
 }
 
 /*
@@ -98,25 +84,11 @@ static int send_fd(int sock, const char *msg, int fd)
  */
 static int recv_fd(int sock, char *msg, size_t len, int *flags)
 {
-	char cbuf[CMSG_SPACE(sizeof(int) * 4)];
-	struct iovec iov = { .iov_base = msg, .iov_len = len - 1 };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
 	ssize_t n;
-	int fd = -1;
+	int fd = fdp_recv(sock, msg, len - 1, MSG_CMSG_CLOEXEC, &n, flags);
 
-	n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	if (n < 0)
-		return -errno;
-	msg[n] = 0;
-	*flags = mh.msg_flags;
-	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-		    cm->cmsg_len >= CMSG_LEN(sizeof(int)))
-			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	if (n >= 0)
+		msg[n] = 0;
 	return fd;
 }
 
