@@ -33,16 +33,6 @@
 
 #define UID_NOBODY	65534
 
-/* the old API (kernel-internal), with this ABI's layout */
-struct attack_hw_params_old {
-	unsigned int flags;
-	unsigned int masks[3];
-	struct snd_interval intervals[12];
-	unsigned int rmask, cmask, info, msbits, rate_num, rate_den;
-	snd_pcm_uframes_t fifo_size;
-	unsigned char reserved[64];
-};
-
 /*
  * What an ioctl needs, by the SPEC's table: the ioctl number decides, for
  * the native and every compat form alike (same number, other size). The
@@ -73,7 +63,7 @@ static inline unsigned int attack_ioctl_need(unsigned long cmd)
 	case 0x20: case 0x21: case 0x24: case 0x32:
 		return P_STATUS;
 	case 0x10:
-		return _IOC_SIZE(cmd) <= sizeof(struct attack_hw_params_old) ?
+		return _IOC_SIZE(cmd) <= sizeof(struct pcm_hw_params_old) ?
 			P_CONTROL : P_STATUS;
 	case 0x22:
 		return P_SYNC;

@@ -289,8 +289,8 @@ static const unsigned long known_cmds[] = {
 	SNDRV_PCM_IOCTL_READN_FRAMES, SNDRV_PCM_IOCTL_LINK, SNDRV_PCM_IOCTL_UNLINK,
 	SNDRV_PCM_IOCTL_PERM_GET, SNDRV_PCM_IOCTL_PERM_RESTRICT,
 	SNDRV_PCM_IOCTL_SHARED_EXPORT, SNDRV_PCM_IOCTL_SHARED_REVOKE,
-	_IOWR('A', 0x10, struct attack_hw_params_old),
-	_IOWR('A', 0x11, struct attack_hw_params_old),
+	PCM_IOCTL_HW_REFINE_OLD,
+	PCM_IOCTL_HW_PARAMS_OLD,
 	/* generic ones the VFS or other ALSA devices know */
 	0x5451, 0x5450, 0x5421, 0x5452, 0x541b, 0x5460,
 	_IOR('U', 0x00, int), _IOR('U', 0x01, struct snd_ctl_card_info),

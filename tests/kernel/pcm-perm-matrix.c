@@ -48,18 +48,6 @@
 #include "kselftest.h"
 #include "pcm-util.h"
 
-/* the old API (kernel-internal), with this ABI's layout */
-struct hw_params_old {
-	unsigned int flags;
-	unsigned int masks[3];
-	struct snd_interval intervals[12];
-	unsigned int rmask, cmask, info, msbits, rate_num, rate_den;
-	snd_pcm_uframes_t fifo_size;
-	unsigned char reserved[64];
-};
-#define IOCTL_HW_REFINE_OLD	_IOWR('A', 0x10, struct hw_params_old)
-#define IOCTL_HW_PARAMS_OLD	_IOWR('A', 0x11, struct hw_params_old)
-
 enum kind {
 	K_IOCTL_PTR,		/* ioctl with a pointer to a buffer */
 	K_IOCTL_VAL,		/* ioctl with an integer argument */
@@ -137,8 +125,8 @@ static const struct entry entries[] = {
 	  P_CONTROL, 0, -1, A_REVOKE_ALL },
 	{ "SHARED_REVOKE(witness)", K_IOCTL_PTR, SNDRV_PCM_IOCTL_SHARED_REVOKE, sizeof(int),
 	  P_CONTROL, 0, -1, A_REVOKE_WITNESS },
-	IOC("HW_REFINE_OLD", IOCTL_HW_REFINE_OLD, struct hw_params_old, P_CONTROL),
-	IOC("HW_PARAMS_OLD", IOCTL_HW_PARAMS_OLD, struct hw_params_old, P_CONTROL),
+	IOC("HW_REFINE_OLD", PCM_IOCTL_HW_REFINE_OLD, struct pcm_hw_params_old, P_CONTROL),
+	IOC("HW_PARAMS_OLD", PCM_IOCTL_HW_PARAMS_OLD, struct pcm_hw_params_old, P_CONTROL),
 	IOV("unknown _IO('A',0x99)", _IO('A', 0x99), P_CONTROL),
 	IOC("unknown _IOR('A',0x7f,int)", _IOR('A', 0x7f, int), int, P_CONTROL),
 	IOC("unknown _IOWR('A',0x05,long)", _IOWR('A', 0x05, long), long, P_CONTROL),

@@ -45,6 +45,22 @@
 #define P_FREE		0x80000000u	/* nothing */
 #define P_NOTTY		0x20000000u	/* not a PCM ioctl: -ENOTTY on every file */
 
+/*
+ * The old hw_params API (kernel-internal, struct snd_pcm_hw_params_old),
+ * with this ABI's layout: HW_REFINE_OLD and HW_PARAMS_OLD share the
+ * numbers of HW_REFINE and HW_PARAMS, with a smaller argument.
+ */
+struct pcm_hw_params_old {
+	unsigned int flags;
+	unsigned int masks[3];
+	struct snd_interval intervals[12];
+	unsigned int rmask, cmask, info, msbits, rate_num, rate_den;
+	snd_pcm_uframes_t fifo_size;
+	unsigned char reserved[64];
+};
+#define PCM_IOCTL_HW_REFINE_OLD	_IOWR('A', 0x10, struct pcm_hw_params_old)
+#define PCM_IOCTL_HW_PARAMS_OLD	_IOWR('A', 0x11, struct pcm_hw_params_old)
+
 /* Card number of the card whose id is @id (as in /proc/asound/cards), or -1 */
 static inline int pcm_find_card(const char *id)
 {
