@@ -22,7 +22,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -38,39 +37,18 @@
 
 #include "kselftest_harness.h"
 #include "../../include/sound/asound-shared.h"
+#include "pcm-util.h"
 
 #define PERIOD		1024
 #define PERIODS		4
 #define CHANNELS	2
 #define BUFFER_BYTES	(PERIOD * PERIODS * CHANNELS * 2)
 
-static int find_card(const char *id)
-{
-	struct snd_ctl_card_info info;
-	char path[64];
-	int card, fd;
-
-	for (card = 0; card < 32; card++) {
-		snprintf(path, sizeof(path), "/dev/snd/controlC%d", card);
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			continue;
-		memset(&info, 0, sizeof(info));
-		if (!ioctl(fd, SNDRV_CTL_IOCTL_CARD_INFO, &info) &&
-		    !strcmp((char *)info.id, id)) {
-			close(fd);
-			return card;
-		}
-		close(fd);
-	}
-	return -1;
-}
-
 /* the test driver, loaded once */
 static int testpcm_card(void)
 {
 	const char *path = getenv("TESTPCM_MODULE") ?: "/root/snd-testpcm.ko";
-	int card = find_card("TestPCM"), fd, tries;
+	int card = pcm_find_card("TestPCM"), fd, tries;
 
 	if (card >= 0)
 		return card;
@@ -83,54 +61,24 @@ static int testpcm_card(void)
 	}
 	close(fd);
 	for (tries = 0; tries < 1000 && card < 0; tries++) {
-		card = find_card("TestPCM");
+		card = pcm_find_card("TestPCM");
 		if (card < 0)
 			usleep(1000);
 	}
 	return card;
 }
 
-
-static int pcm_open(int card, const char *dir, int flags)
+/* device 0's playback stream, non-blocking */
+static int playback_open(int card, int flags)
 {
-	char path[64];
-
-	snprintf(path, sizeof(path), "/dev/snd/pcmC%dD0%s", card, dir);
-	return open(path, flags | O_NONBLOCK);
-}
-
-static int call(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) ? -errno : 0;
+	return pcm_open(card, 0, SNDRV_PCM_STREAM_PLAYBACK, flags | O_NONBLOCK);
 }
 
 /* open with O_APPEND the substream another file has: name its subdevice */
-static int pcm_attach(int card, const char *dir, int subdevice, int flags)
+static int playback_attach(int card, int subdevice, int flags)
 {
-	char path[64];
-	int ctl, fd, err;
-
-	snprintf(path, sizeof(path), "/dev/snd/controlC%d", card);
-	ctl = open(path, O_RDWR);
-	if (ctl < 0)
-		return -1;
-	if (ioctl(ctl, SNDRV_CTL_IOCTL_PCM_PREFER_SUBDEVICE, &subdevice)) {
-		close(ctl);
-		return -1;
-	}
-	fd = pcm_open(card, dir, flags | O_APPEND);
-	err = errno;
-	close(ctl);
-	errno = err;
-	return fd;
-}
-
-static int subdevice_of(int fd)
-{
-	struct snd_pcm_info info;
-
-	memset(&info, 0, sizeof(info));
-	return call(fd, SNDRV_PCM_IOCTL_INFO, &info) ?: (int)info.subdevice;
+	return pcm_open_sub(card, 0, SNDRV_PCM_STREAM_PLAYBACK, subdevice,
+			    flags | O_APPEND | O_NONBLOCK);
 }
 
 static int write_param(const char *name, const char *val)
@@ -173,49 +121,19 @@ static bool wait_held(int n)
 	return false;
 }
 
-static void set_mask(struct snd_pcm_hw_params *p, int n, unsigned int bit)
-{
-	struct snd_mask *m = &p->masks[n - SNDRV_PCM_HW_PARAM_FIRST_MASK];
-
-	memset(m, 0, sizeof(*m));
-	m->bits[bit / 32] = 1U << (bit % 32);
-}
-
-static void set_int(struct snd_pcm_hw_params *p, int n, unsigned int v)
-{
-	struct snd_interval *i = &p->intervals[n - SNDRV_PCM_HW_PARAM_FIRST_INTERVAL];
-
-	i->min = v;
-	i->max = v;
-	i->integer = 1;
-}
-
-static void hw_any(struct snd_pcm_hw_params *hw)
-{
-	int n;
-
-	memset(hw, 0, sizeof(*hw));
-	for (n = SNDRV_PCM_HW_PARAM_FIRST_MASK; n <= SNDRV_PCM_HW_PARAM_LAST_MASK; n++)
-		memset(&hw->masks[n - SNDRV_PCM_HW_PARAM_FIRST_MASK], 0xff,
-		       sizeof(struct snd_mask));
-	for (n = SNDRV_PCM_HW_PARAM_FIRST_INTERVAL; n <= SNDRV_PCM_HW_PARAM_LAST_INTERVAL; n++)
-		hw->intervals[n - SNDRV_PCM_HW_PARAM_FIRST_INTERVAL].max = UINT_MAX;
-	hw->rmask = ~0U;
-}
-
 /* S16_LE stereo 48 kHz, mmap access, 4 periods of 1024 frames */
 static int hw_params(int fd)
 {
 	struct snd_pcm_hw_params hw;
 
-	hw_any(&hw);
-	set_mask(&hw, SNDRV_PCM_HW_PARAM_ACCESS, SNDRV_PCM_ACCESS_MMAP_INTERLEAVED);
-	set_mask(&hw, SNDRV_PCM_HW_PARAM_FORMAT, SNDRV_PCM_FORMAT_S16_LE);
-	set_int(&hw, SNDRV_PCM_HW_PARAM_CHANNELS, CHANNELS);
-	set_int(&hw, SNDRV_PCM_HW_PARAM_RATE, 48000);
-	set_int(&hw, SNDRV_PCM_HW_PARAM_PERIOD_SIZE, PERIOD);
-	set_int(&hw, SNDRV_PCM_HW_PARAM_PERIODS, PERIODS);
-	return call(fd, SNDRV_PCM_IOCTL_HW_PARAMS, &hw);
+	hw_params_any(&hw);
+	hw_params_set_mask(&hw, SNDRV_PCM_HW_PARAM_ACCESS, SNDRV_PCM_ACCESS_MMAP_INTERLEAVED);
+	hw_params_set_mask(&hw, SNDRV_PCM_HW_PARAM_FORMAT, SNDRV_PCM_FORMAT_S16_LE);
+	hw_params_set_int(&hw, SNDRV_PCM_HW_PARAM_CHANNELS, CHANNELS);
+	hw_params_set_int(&hw, SNDRV_PCM_HW_PARAM_RATE, 48000);
+	hw_params_set_int(&hw, SNDRV_PCM_HW_PARAM_PERIOD_SIZE, PERIOD);
+	hw_params_set_int(&hw, SNDRV_PCM_HW_PARAM_PERIODS, PERIODS);
+	return xioctl(fd, SNDRV_PCM_IOCTL_HW_PARAMS, &hw);
 }
 
 /*
@@ -232,7 +150,7 @@ static int sw_params_custom(int fd, struct snd_pcm_sw_params *sw)
 		sw->proto = SNDRV_PCM_VERSION;
 		sw->period_step = 1;
 		sw->avail_min = PERIOD;
-		if (call(fd, SNDRV_PCM_IOCTL_SW_PARAMS, sw))
+		if (xioctl(fd, SNDRV_PCM_IOCTL_SW_PARAMS, sw))
 			return -errno;
 		boundary = sw->boundary;
 	}
@@ -246,7 +164,7 @@ static int sw_params_custom(int fd, struct snd_pcm_sw_params *sw)
 	sw->silence_threshold = PERIOD;
 	sw->silence_size = PERIOD;
 	sw->boundary = boundary;
-	return call(fd, SNDRV_PCM_IOCTL_SW_PARAMS, sw);
+	return xioctl(fd, SNDRV_PCM_IOCTL_SW_PARAMS, sw);
 }
 
 /* a stream that runs on, and only stops when told to */
@@ -259,9 +177,9 @@ static int setup_running(int fd)
 	if (!err)
 		err = sw_params_custom(fd, &sw);
 	if (!err)
-		err = call(fd, SNDRV_PCM_IOCTL_PREPARE, NULL);
+		err = xioctl(fd, SNDRV_PCM_IOCTL_PREPARE, NULL);
 	if (!err)
-		err = call(fd, SNDRV_PCM_IOCTL_START, NULL);
+		err = xioctl(fd, SNDRV_PCM_IOCTL_START, NULL);
 	return err;
 }
 
@@ -270,7 +188,7 @@ static int state_of(int fd)
 	struct snd_pcm_status st;
 
 	memset(&st, 0, sizeof(st));
-	return call(fd, SNDRV_PCM_IOCTL_STATUS, &st) ?: st.state;
+	return xioctl(fd, SNDRV_PCM_IOCTL_STATUS, &st) ?: st.state;
 }
 
 static int sigio_count;
@@ -303,9 +221,9 @@ FIXTURE_SETUP(sigio)
 {
 	struct sigaction sa = { .sa_handler = on_sigio };
 
-	self->card = find_card("Dummy");
+	self->card = pcm_find_card("Dummy");
 	ASSERT_LE(0, self->card);
-	self->master = pcm_open(self->card, "p", O_RDWR);
+	self->master = playback_open(self->card, O_RDWR);
 	ASSERT_LE(0, self->master);
 	sigaction(SIGIO, &sa, NULL);
 	ASSERT_EQ(0, fcntl(self->master, F_SETOWN, getpid()));
@@ -326,8 +244,8 @@ TEST_F(sigio, close_of_another_file)
 {
 	int fd;
 
-	fd = pcm_attach(self->card, "p", subdevice_of(self->master),
-			O_RDWR | O_ASYNC);
+	fd = playback_attach(self->card, pcm_subdevice(self->master),
+			     O_RDWR | O_ASYNC);
 	ASSERT_LE(0, fd);
 	close(fd);
 	EXPECT_TRUE(sigio_arrives());
@@ -337,7 +255,7 @@ TEST_F(sigio, another_file_turning_it_off)
 {
 	int fd, flags;
 
-	fd = pcm_attach(self->card, "p", subdevice_of(self->master), O_RDWR);
+	fd = playback_attach(self->card, pcm_subdevice(self->master), O_RDWR);
 	ASSERT_LE(0, fd);
 	flags = fcntl(fd, F_GETFL);
 	ASSERT_EQ(0, fcntl(fd, F_SETOWN, getpid()));
@@ -356,12 +274,12 @@ TEST_F(sigio, another_file_turning_it_off)
  */
 TEST(procfs_status_keeps_avail_max)
 {
-	int card = find_card("Dummy"), master, fd, tries;
+	int card = pcm_find_card("Dummy"), master, fd, tries;
 	struct snd_pcm_status st;
 	char path[96], buf[2048];
 
 	ASSERT_LE(0, card);
-	master = pcm_open(card, "p", O_RDWR);
+	master = playback_open(card, O_RDWR);
 	ASSERT_LE(0, master);
 	ASSERT_EQ(0, setup_running(master));
 	for (tries = 0; tries < 5000; tries++) {
@@ -370,19 +288,19 @@ TEST(procfs_status_keeps_avail_max)
 				 SNDRV_PCM_SYNC_PTR_AVAIL_MIN,
 		};
 
-		ASSERT_EQ(0, call(master, SNDRV_PCM_IOCTL_SYNC_PTR, &sp));
+		ASSERT_EQ(0, xioctl(master, SNDRV_PCM_IOCTL_SYNC_PTR, &sp));
 		if (sp.s.status.hw_ptr >= PERIOD)
 			break;
 		usleep(1000);
 	}
-	ASSERT_EQ(0, call(master, SNDRV_PCM_IOCTL_DROP, NULL));
+	ASSERT_EQ(0, xioctl(master, SNDRV_PCM_IOCTL_DROP, NULL));
 	snprintf(path, sizeof(path), "/proc/asound/card%d/pcm0p/sub0/status", card);
 	fd = open(path, O_RDONLY);
 	ASSERT_LE(0, fd);
 	ASSERT_LT(0, read(fd, buf, sizeof(buf) - 1));
 	close(fd);
 	memset(&st, 0, sizeof(st));
-	ASSERT_EQ(0, call(master, SNDRV_PCM_IOCTL_STATUS, &st));
+	ASSERT_EQ(0, xioctl(master, SNDRV_PCM_IOCTL_STATUS, &st));
 	EXPECT_LE((snd_pcm_uframes_t)PERIOD, st.avail_max) TH_LOG("avail_max %lu after the procfs read",
 					       (unsigned long)st.avail_max);
 	close(master);
@@ -391,18 +309,18 @@ TEST(procfs_status_keeps_avail_max)
 /* OSS sets up and reallocates the buffer on its own: no file may join it */
 TEST(oss_stream_is_not_shared)
 {
-	int card = find_card("Dummy"), dsp, fd;
+	int card = pcm_find_card("Dummy"), dsp, fd;
 
 	ASSERT_EQ(0, card) TH_LOG("/dev/dsp is card 0, which must be snd-dummy");
 	dsp = open("/dev/dsp", O_WRONLY | O_NONBLOCK);
 	ASSERT_LE(0, dsp) TH_LOG("/dev/dsp: %s", strerror(errno));
 	/* OSS took the first free substream: 0 */
-	fd = pcm_attach(card, "p", 0, O_RDWR);
+	fd = playback_attach(card, 0, O_RDWR);
 	EXPECT_EQ(-1, fd);
 	EXPECT_EQ(EBUSY, errno);
 	if (fd >= 0)
 		close(fd);
-	fd = pcm_attach(card, "p", 0, O_RDONLY | O_EXCL);
+	fd = playback_attach(card, 0, O_RDONLY | O_EXCL);
 	EXPECT_EQ(-1, fd);
 	if (fd >= 0)
 		close(fd);
@@ -442,7 +360,7 @@ TEST_F(testpcm, mmap_wait_is_interruptible)
 	int master, status, tries;
 	pid_t pid;
 
-	master = pcm_open(self->card, "p", O_RDWR);
+	master = playback_open(self->card, O_RDWR);
 	ASSERT_LE(0, master);
 	ASSERT_EQ(0, hw_params(master));
 	pid = fork();
@@ -534,19 +452,19 @@ TEST_F_TIMEOUT(testpcm, dma_sync_against_hw_free, 300)
 	pthread_t threads[2];
 	int master, i, rounds = 1000;
 
-	master = pcm_open(self->card, "p", O_RDWR);
+	master = playback_open(self->card, O_RDWR);
 	ASSERT_LE(0, master);
 	ASSERT_EQ(0, hw_params(master));
-	ASSERT_EQ(0, call(master, SNDRV_PCM_IOCTL_PREPARE, NULL));
+	ASSERT_EQ(0, xioctl(master, SNDRV_PCM_IOCTL_PREPARE, NULL));
 	for (i = 0; i < 2; i++) {
-		r[i] = (struct race){ .fd = pcm_open(self->card, "p", O_RDWR | O_APPEND) };
+		r[i] = (struct race){ .fd = playback_open(self->card, O_RDWR | O_APPEND) };
 		ASSERT_LE(0, r[i].fd);
 		pthread_create(&threads[i], NULL, delay_thread, &r[i]);
 	}
 	for (i = 0; i < rounds; i++) {
-		ASSERT_EQ(0, call(master, SNDRV_PCM_IOCTL_HW_FREE, NULL));
+		ASSERT_EQ(0, xioctl(master, SNDRV_PCM_IOCTL_HW_FREE, NULL));
 		ASSERT_EQ(0, hw_params(master));
-		ASSERT_EQ(0, call(master, SNDRV_PCM_IOCTL_PREPARE, NULL));
+		ASSERT_EQ(0, xioctl(master, SNDRV_PCM_IOCTL_PREPARE, NULL));
 	}
 	for (i = 0; i < 2; i++) {
 		__atomic_store_n(&r[i].stop, 1, __ATOMIC_RELAXED);
@@ -570,10 +488,10 @@ TEST_F(testpcm, perm_restrict_publishes_first)
 	unsigned int perm = SNDRV_PCM_PERM_SHARED;
 	pid_t pid;
 
-	owner = pcm_open(self->card, "p", O_RDWR);
+	owner = playback_open(self->card, O_RDWR);
 	ASSERT_LE(0, owner);
 	ASSERT_EQ(0, setup_running(owner));
-	fd = pcm_open(self->card, "p", O_RDWR | O_APPEND);
+	fd = playback_open(self->card, O_RDWR | O_APPEND);
 	ASSERT_LE(0, fd);
 	close(owner);
 	ASSERT_EQ(SNDRV_PCM_STATE_RUNNING, state_of(fd));
@@ -581,16 +499,16 @@ TEST_F(testpcm, perm_restrict_publishes_first)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
-		_exit(call(fd, SNDRV_PCM_IOCTL_PERM_RESTRICT, &perm) ? 1 : 0);
+		_exit(xioctl(fd, SNDRV_PCM_IOCTL_PERM_RESTRICT, &perm) ? 1 : 0);
 	ASSERT_TRUE(wait_held(1)) TH_LOG("the stop trigger was not reached");
 	/* PERM_RESTRICT is inside the stop: the mask must be the new one */
-	EXPECT_NE(0, call(fd, SNDRV_PCM_IOCTL_PREPARE, NULL));
-	EXPECT_NE(0, call(fd, SNDRV_PCM_IOCTL_START, NULL));
+	EXPECT_NE(0, xioctl(fd, SNDRV_PCM_IOCTL_PREPARE, NULL));
+	EXPECT_NE(0, xioctl(fd, SNDRV_PCM_IOCTL_START, NULL));
 	ASSERT_EQ(0, write_param("hold_stop", "N"));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	/* revoked with the other files without CONTROL */
-	EXPECT_EQ(-ENODEV, call(fd, SNDRV_PCM_IOCTL_PERM_GET, &perm));
+	EXPECT_EQ(-ENODEV, xioctl(fd, SNDRV_PCM_IOCTL_PERM_GET, &perm));
 	close(fd);
 }
 
@@ -634,13 +552,13 @@ TEST_F_TIMEOUT(testpcm, sw_params_get_is_never_torn, 300)
 	pthread_t thread;
 	int master, i;
 
-	master = pcm_open(self->card, "p", O_RDWR);
+	master = playback_open(self->card, O_RDWR);
 	ASSERT_LE(0, master);
 	ASSERT_EQ(0, hw_params(master));
 	t.custom.boundary = 0;
 	ASSERT_EQ(0, sw_params_custom(master, &t.custom));
 	/* a file with CONTROL, which HW_PARAMS does not revoke */
-	t.fd = pcm_attach(self->card, "p", subdevice_of(master), O_RDWR);
+	t.fd = playback_attach(self->card, pcm_subdevice(master), O_RDWR);
 	ASSERT_LE(0, t.fd);
 	pthread_create(&thread, NULL, sw_get_thread, &t);
 	for (i = 0; i < 1000; i++) {
@@ -654,7 +572,7 @@ TEST_F_TIMEOUT(testpcm, sw_params_get_is_never_torn, 300)
 	EXPECT_EQ(0, t.torn) TH_LOG("%ld torn of %ld reads", t.torn, t.reads);
 	/* the reads happened: SW_PARAMS_GET works, and gives the last set */
 	EXPECT_LT(0, t.reads);
-	ASSERT_EQ(0, call(t.fd, SNDRV_PCM_IOCTL_SW_PARAMS_GET, &got));
+	ASSERT_EQ(0, xioctl(t.fd, SNDRV_PCM_IOCTL_SW_PARAMS_GET, &got));
 	EXPECT_EQ(t.custom.avail_min, got.avail_min);
 	EXPECT_EQ(t.custom.start_threshold, got.start_threshold);
 	EXPECT_EQ(t.custom.stop_threshold, got.stop_threshold);
@@ -682,21 +600,21 @@ static int write_str(const char *path, const char *s)
  */
 TEST(suspend_with_shared_files)
 {
-	int card = find_card("Dummy"), master, r, ex, gone;
+	int card = pcm_find_card("Dummy"), master, r, ex, gone;
 	struct snd_pcm_shared_export e = { .perm = SNDRV_PCM_PERM_SHARED };
 	void *m1, *m2;
 
 	ASSERT_LE(0, card);
-	master = pcm_open(card, "p", O_RDWR);
+	master = playback_open(card, O_RDWR);
 	ASSERT_LE(0, master);
 	ASSERT_EQ(0, setup_running(master));
-	r = pcm_open(card, "p", O_RDONLY | O_APPEND | O_EXCL);
+	r = playback_open(card, O_RDONLY | O_APPEND | O_EXCL);
 	ASSERT_LE(0, r);
-	ASSERT_EQ(0, call(master, SNDRV_PCM_IOCTL_SHARED_EXPORT, &e));
+	ASSERT_EQ(0, xioctl(master, SNDRV_PCM_IOCTL_SHARED_EXPORT, &e));
 	ex = e.fd;
-	ASSERT_EQ(0, call(master, SNDRV_PCM_IOCTL_SHARED_EXPORT, &e));
+	ASSERT_EQ(0, xioctl(master, SNDRV_PCM_IOCTL_SHARED_EXPORT, &e));
 	gone = e.fd;
-	ASSERT_EQ(0, call(master, SNDRV_PCM_IOCTL_SHARED_REVOKE, &gone));
+	ASSERT_EQ(0, xioctl(master, SNDRV_PCM_IOCTL_SHARED_REVOKE, &gone));
 	m1 = mmap(NULL, BUFFER_BYTES, PROT_READ, MAP_SHARED, r, 0);
 	m2 = mmap(NULL, BUFFER_BYTES, PROT_READ, MAP_SHARED, ex, 0);
 	ASSERT_TRUE(m1 != MAP_FAILED && m2 != MAP_FAILED);
@@ -707,8 +625,8 @@ TEST(suspend_with_shared_files)
 	EXPECT_EQ(SNDRV_PCM_STATE_SUSPENDED, state_of(master));
 	EXPECT_EQ(SNDRV_PCM_STATE_SUSPENDED, state_of(r));
 
-	ASSERT_EQ(0, call(master, SNDRV_PCM_IOCTL_DROP, NULL));
-	EXPECT_EQ(0, call(master, SNDRV_PCM_IOCTL_HW_FREE, NULL));
+	ASSERT_EQ(0, xioctl(master, SNDRV_PCM_IOCTL_DROP, NULL));
+	EXPECT_EQ(0, xioctl(master, SNDRV_PCM_IOCTL_HW_FREE, NULL));
 	EXPECT_EQ(-ENODEV, state_of(r));
 	EXPECT_EQ(-ENODEV, state_of(ex));
 	close(master);
