@@ -1038,15 +1038,15 @@ FIXTURE_TEARDOWN(program)
 	stop_process(&self->aplay);
 }
 
-TEST_F_TIMEOUT(program, pcm_shared_export, 120)
+/* Run pcm_shared with @argv to its end (*@pid while it runs): it must exit 0 */
+static void run_pcm_shared(struct __test_metadata *_metadata, pid_t *pid, char *argv[])
 {
-	char *argv[] = { "pcm_shared", "-D", "hw:Loopback,0,6", "-d", "2", "-q", NULL };
 	int status;
 
-	self->pid = spawn_logged("/tmp/pcm_shared.log", argv);
-	ASSERT_LT(0, self->pid);
-	status = wait_exit(self->pid, WAIT_EXIT_MS);
-	self->pid = 0;
+	*pid = spawn_logged("/tmp/pcm_shared.log", argv);
+	ASSERT_LT(0, *pid);
+	status = wait_exit(*pid, WAIT_EXIT_MS);
+	*pid = 0;
 	ASSERT_TRUE(status >= 0 && WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status)) {
 		char *log = read_file("/tmp/pcm_shared.log", NULL);
@@ -1054,6 +1054,13 @@ TEST_F_TIMEOUT(program, pcm_shared_export, 120)
 		TH_LOG("%s", log);
 		free(log);
 	}
+}
+
+TEST_F_TIMEOUT(program, pcm_shared_export, 120)
+{
+	char *argv[] = { "pcm_shared", "-D", "hw:Loopback,0,6", "-d", "2", "-q", NULL };
+
+	run_pcm_shared(_metadata, &self->pid, argv);
 }
 
 TEST_F_TIMEOUT(program, pcm_shared_monitor, 120)
@@ -1074,17 +1081,7 @@ TEST_F_TIMEOUT(program, pcm_shared_monitor, 120)
 	ASSERT_EQ(0, open_shared_running(&probe, "hw:Loopback,0,7",
 					 SND_PCM_STREAM_PLAYBACK));
 	snd_pcm_close(probe);
-	self->pid = spawn_logged("/tmp/pcm_shared.log", argv);
-	ASSERT_LT(0, self->pid);
-	status = wait_exit(self->pid, WAIT_EXIT_MS);
-	self->pid = 0;
-	ASSERT_TRUE(status >= 0 && WIFEXITED(status));
-	EXPECT_EQ(0, WEXITSTATUS(status)) {
-		char *log = read_file("/tmp/pcm_shared.log", NULL);
-
-		TH_LOG("%s", log);
-		free(log);
-	}
+	run_pcm_shared(_metadata, &self->pid, argv);
 	fp = fopen("/tmp/monitor.txt", "r");
 	ASSERT_NE(NULL, fp);
 	while (fgets(line, sizeof(line), fp)) {
