@@ -198,19 +198,33 @@ static void *query_client(void *arg)
 	return NULL;
 }
 
+/*
+ * The master sets its stream up and takes it down: HW_PARAMS and
+ * SW_PARAMS, PREPARE, START, with @revoke a revocation of every export
+ * while it plays, DROP, HW_FREE. 0, or the first error.
+ */
+static int setup_cycle(struct master *m, bool revoke)
+{
+	int err = pcm_configure(m->fd, &m->setup);
+
+	if (!err)
+		err = xioctl(m->fd, SNDRV_PCM_IOCTL_PREPARE, NULL);
+	if (!err)
+		err = xioctl(m->fd, SNDRV_PCM_IOCTL_START, NULL);
+	if (!err && revoke)
+		err = pcm_revoke(m->fd, -1);
+	if (!err)
+		err = xioctl(m->fd, SNDRV_PCM_IOCTL_DROP, NULL);
+	if (!err)
+		err = xioctl(m->fd, SNDRV_PCM_IOCTL_HW_FREE, NULL);
+	return err;
+}
+
 static void query_master(struct pair_ctx *c)
 {
 	for (unsigned long i = 0; more(i, pair_iterations); i++) {
-		int err = pcm_configure(c->m->fd, &c->m->setup);
+		int err = setup_cycle(c->m, false);
 
-		if (!err)
-			err = xioctl(c->m->fd, SNDRV_PCM_IOCTL_PREPARE, NULL);
-		if (!err)
-			err = xioctl(c->m->fd, SNDRV_PCM_IOCTL_START, NULL);
-		if (!err)
-			err = xioctl(c->m->fd, SNDRV_PCM_IOCTL_DROP, NULL);
-		if (!err)
-			err = xioctl(c->m->fd, SNDRV_PCM_IOCTL_HW_FREE, NULL);
 		c->master_calls += 6;
 		if (err)
 			unexpected(c, "setup cycle", err);
@@ -581,18 +595,8 @@ static void *export_client(void *arg)
 static void export_master(struct pair_ctx *c)
 {
 	for (unsigned long i = 0; more(i, pair_iterations); i++) {
-		int err = pcm_configure(c->m->fd, &c->m->setup);
+		int err = setup_cycle(c->m, i & 1);
 
-		if (!err)
-			err = xioctl(c->m->fd, SNDRV_PCM_IOCTL_PREPARE, NULL);
-		if (!err)
-			err = xioctl(c->m->fd, SNDRV_PCM_IOCTL_START, NULL);
-		if (!err && (i & 1))
-			err = pcm_revoke(c->m->fd, -1);
-		if (!err)
-			err = xioctl(c->m->fd, SNDRV_PCM_IOCTL_DROP, NULL);
-		if (!err)
-			err = xioctl(c->m->fd, SNDRV_PCM_IOCTL_HW_FREE, NULL);
 		c->master_calls += 8;
 		if (err)
 			unexpected(c, "setup cycle", err);
