@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Restricted shared PCM access: the alsa-lib API (SPEC section 4) for
+ * Restricted shared PCM access: the alsa-lib API (docs/alsa-lib.md) for
  * programs built against an <alsa/pcm.h> that predates it.
  *
  * Include it instead of, or after, <alsa/asoundlib.h>. The constants give

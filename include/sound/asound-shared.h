@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0+ WITH Linux-syscall-note */
 /*
- * Restricted shared PCM access: the kernel UAPI additions (SPEC section 2)
+ * Restricted shared PCM access: the kernel UAPI additions (described in
+ * the kernel's Documentation/sound/designs/pcm-restricted-sharing.rst)
  * for programs built against a <sound/asound.h> that predates them.
  *
  * Include it instead of, or after, <sound/asound.h>. Each definition gives

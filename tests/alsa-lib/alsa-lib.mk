@@ -1,4 +1,4 @@
-# The alsa-lib tests of restricted sharing (SPEC section 4;
+# The alsa-lib tests of restricted sharing (docs/alsa-lib.md;
 # alsa-lib/alsa-lib.suite): programs linked against the patched libasound
 # in the sysroot, run in the VM with aplay and arecord as the masters; the
 # wrong-use test also runs on the host, under valgrind.

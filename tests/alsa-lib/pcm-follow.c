@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The follow plugin of alsa-lib (SPEC section 4), in the VM, with
+ * The follow plugin of alsa-lib (docs/alsa-lib.md), in the VM, with
  * unmodified aplay and arecord from the sysroot.
  *
  * aplay plays a pattern whose frames carry their own number into a

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The safety rule of SPEC section 4, on the baseline kernel, which does
+ * The safety rule of docs/alsa-lib.md, on the baseline kernel, which does
  * not know restricted sharing: it ignores O_EXCL and attaches a file with
  * full control. The library must find that out before it hands out a
  * handle or a file descriptor: snd_pcm_open_shared(),

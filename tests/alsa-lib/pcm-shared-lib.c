@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Restricted shared access through alsa-lib (SPEC section 4), in the VM.
+ * Restricted shared access through alsa-lib (docs/alsa-lib.md), in the VM.
  *
  * An unmodified aplay plays a pattern whose frames carry their own
  * number; a shared handle, opened by name (hw:Loopback,0,0, hw:Dummy

@@ -4,7 +4,8 @@
  * pcm-lifetime, pcm-escape): the holder of a restricted fd is the attacker,
  * the master's stream and the kernel are what must survive.
  *
- *  - the permission oracle, written from SPEC.md independently of the
+ *  - the permission oracle, written from the kernel's documentation
+ *    (pcm-restricted-sharing.rst) independently of the
  *    kernel's table: what a file holding a given mask may do;
  *  - masters that play on a card and can prove they were not disturbed;
  *  - card unbind/rebind through sysfs, KCOV and kmemleak helpers;
@@ -34,7 +35,8 @@
 #define UID_NOBODY	65534
 
 /*
- * What an ioctl needs, by the SPEC's table: the ioctl number decides, for
+ * What an ioctl needs, by the table of the kernel's documentation
+ * (pcm-restricted-sharing.rst): the ioctl number decides, for
  * the native and every compat form alike (same number, other size). The
  * old API reuses the numbers of HW_REFINE/HW_PARAMS with a smaller struct.
  * Numbers of other types are the VFS's or nobody's: the PCM file answers

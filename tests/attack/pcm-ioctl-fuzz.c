@@ -23,7 +23,8 @@
  *  - call LINK and friends on a stream of their own with the restricted
  *    fds as argument.
  *
- * Every result is judged by an oracle written from SPEC.md (pcm-attack.h):
+ * Every result is judged by an oracle written from the kernel's
+ * documentation (pcm-restricted-sharing.rst, in pcm-attack.h):
  * a call the file's mask does not allow must fail (-EPERM for ioctls,
  * with its argument untouched), an ioctl of another type answers -ENOTTY,
  * a mapping made without write permission must not become writable. A

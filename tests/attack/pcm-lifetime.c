@@ -21,7 +21,8 @@
  *   D  the card is unbound through sysfs: disconnect, then snd_card_free,
  *      which waits for every file and mapping to go
  *
- * Between the steps, the survivors must behave as SPEC.md says:
+ * Between the steps, the survivors must behave as the kernel's
+ * documentation (pcm-restricted-sharing.rst) says:
  *  - before revocation: the clients' calls work or get EPERM, their
  *    mappings show the stream;
  *  - once revoked (V, M, or D): every call -ENODEV, poll POLLERR (and

@@ -422,8 +422,8 @@ static bool applies(const struct stream *s, const struct entry *e, unsigned int 
 }
 
 /*
- * What an allowed call must return, where the SPEC says: 1 when it must
- * succeed, -errno when it must fail so, 0 when anything but EPERM will do.
+ * What an allowed call must return, where the documentation says: 1 when it
+ * must succeed, -errno when it must fail so, 0 when anything but EPERM will do.
  * A file without RW and CONTROL follows the buffer of a read/write stream
  * too; files that may write or control it map it as the owner does, which
  * for such a stream is not at all.

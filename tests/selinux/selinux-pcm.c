@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * SELinux and restricted shared PCM access (SPEC section 6), in a VM
+ * SELinux and restricted shared PCM access (docs/selinux.md), in a VM
  * booted with lsm=selinux, SELinux enforcing a test policy built from the
  * shipped CIL module (tests/selinux/selinux.mk):
  *

@@ -1,4 +1,4 @@
-# The SELinux tests (selinux/selinux.suite, SPEC section 6): selinux-pcm,
+# The SELinux tests (selinux/selinux.suite, docs/selinux.md): selinux-pcm,
 # its alsa-lib client, and the policies it loads in the VM, compiled with
 # secilc from the shipped CIL module (../selinux/snd_pcm_shared.cil, the
 # repository's selinux/, not this directory), the test policy and a base
