@@ -2,16 +2,16 @@
 /*
  * The master stays in charge (docs/alsa-lib.md, and the kernel's
  * Documentation/sound/designs/pcm-restricted-sharing.rst), through
- * alsa-lib, in the VM: snd_pcm_shared_export() makes an anonymous file
- * that holds exactly the permissions asked for, and
- * snd_pcm_shared_revoke() takes it back, by naming it or all of them at once; so do freeing the stream,
- * setting it up anew and closing it. A revoked handle does not crash its
- * process, also when the revocation lands while it reads its status page
- * and its buffer: its calls return -ENODEV, its state is DISCONNECTED,
- * poll reports an error and its mapped buffer reads zeros. This process
- * is the master and plays the pattern on, undisturbed, through all of it;
- * the followers are processes of their own that get their file over a
- * UNIX socket.
+ * alsa-lib, in the VM: snd_pcm_shared_export() makes an anonymous file that
+ * holds exactly the permissions asked for, and snd_pcm_shared_revoke()
+ * takes it back, by naming it or all of them at once; so do freeing the
+ * stream, setting it up anew and closing it. A revoked handle does not
+ * crash its process, also when the revocation lands while it reads its
+ * status page and its buffer: its calls return -ENODEV, its state is
+ * DISCONNECTED, poll reports an error and its mapped buffer reads zeros.
+ * This process is the master and plays the pattern on, undisturbed, through
+ * all of it; the followers are processes of their own that get their file
+ * over a UNIX socket.
  */
 #include <poll.h>
 #include "pcm-shared-lib.h"
