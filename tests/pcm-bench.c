@@ -5,25 +5,37 @@
  *
  *   pcm-bench [-r REPS] [-t MS] [-s SECONDS] [-c CLIENTS] TEST...
  *
+ *   plain     what a plain open of a substream (and its setup) costs in
+ *             slab objects, per cache: every PCM substream of every card
+ *             opened once, the slab counted before and after; then the
+ *             time of a plain open and close of the dummy card's
+ *             substream 0, per pair and for each call alone
  *   hot       cost per call of the hot-path ioctls on a master file alone;
- *             then, where the kernel has restricted opens, on the master
- *             and on a restricted file attached to it, in turn
+ *             then, where the kernel has restricted opens, on the master,
+ *             on a restricted file attached to it (O_APPEND|O_EXCL) and on
+ *             an exported one (SHARED_EXPORT), in turn
+ *   export    SHARED_EXPORT followed by close() of the new file, per pair
+ *             (and a restricted open and close, for comparison)
  *   position  a restricted client reads the position: a load from the
  *             mapped status page, SYNC_PTR, a round trip over a UNIX socket
  *             to the master process
  *   datapath  a client writing into the shared buffer against the same
  *             audio relayed through a shared-memory ring by the master
  *   scale     CLIENTS restricted clients on one substream
+ *   revoke    SHARED_REVOKE with 1, 64 and CLIENTS exported files mapped:
+ *             revoking them all (-1), and one by its descriptor beside
+ *             that many others
  *
  * Each sample is one line "BENCH METRIC UNIT VALUE" on stdout; other lines
  * are commentary. A per-call cost is the mean over as many calls as fit in
  * MS milliseconds (default 50); every test first runs once unrecorded, so
  * that one-time costs (lockdep learning a lock chain, say) stay out. Times
  * are CLOCK_MONOTONIC of the guest, CPU times CLOCK_PROCESS_CPUTIME_ID.
- * Everything runs on the playback substream 0 of the snd-dummy card, set
- * up as tests/pcm-util.h does.
+ * Everything but the slab count of 'plain' runs on the playback substream 0
+ * of the snd-dummy card, set up as tests/pcm-util.h does.
  */
 #include <dirent.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -145,6 +157,32 @@ static int restricted_open(void)
 	return fd;
 }
 
+/* A new anonymous file on @master's substream holding @perm */
+static int export_fd(int master, unsigned int perm)
+{
+	struct snd_pcm_shared_export ex;
+
+	memset(&ex, 0, sizeof(ex));
+	ex.perm = perm;
+	ex.flags = O_RDWR | O_NONBLOCK | O_CLOEXEC;
+	if (ioctl(master, SNDRV_PCM_IOCTL_SHARED_EXPORT, &ex) < 0)
+		die("SHARED_EXPORT");
+	return ex.fd;
+}
+
+static int exported_open(int master)
+{
+	unsigned int perm = 0;
+	int fd = export_fd(master, SNDRV_PCM_PERM_SHARED);
+
+	check(xioctl(fd, SNDRV_PCM_IOCTL_PERM_GET, &perm), "PERM_GET");
+	if (perm != SNDRV_PCM_PERM_SHARED) {
+		fprintf(stderr, "pcm-bench: exported file got mask %#x\n", perm);
+		exit(1);
+	}
+	return fd;
+}
+
 struct mapping {
 	volatile struct snd_pcm_mmap_status *status;
 	volatile struct snd_pcm_mmap_control *control;
@@ -153,7 +191,7 @@ struct mapping {
 	unsigned long buffer_size, boundary, period;
 };
 
-/* Map what a client of @fd maps; the control page writable if @rw */
+/* Map what a client of @fd maps; the control page and buffer writable if @rw */
 static void map_stream(int fd, bool rw, struct mapping *m)
 {
 	struct snd_pcm_sw_params sw;
@@ -172,10 +210,24 @@ static void map_stream(int fd, bool rw, struct mapping *m)
 			  MAP_SHARED, fd, SNDRV_PCM_MMAP_OFFSET_CONTROL);
 	if (m->control == MAP_FAILED)
 		die("mmap control");
-	m->data = mmap(NULL, m->data_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       fd, SNDRV_PCM_MMAP_OFFSET_DATA);
+	/* a file without RW may only map the buffer read-only */
+	m->data = mmap(NULL, m->data_bytes, PROT_READ | (rw ? PROT_WRITE : 0),
+		       MAP_SHARED, fd, SNDRV_PCM_MMAP_OFFSET_DATA);
 	if (m->data == MAP_FAILED)
 		die("mmap data");
+}
+
+/* Touch every page of the mappings, as a client that reads them has */
+static void touch_stream(const struct mapping *m)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	volatile char sink;
+
+	sink = m->status->state;
+	sink = m->control->appl_ptr;
+	for (size_t off = 0; off < m->data_bytes; off += page)
+		sink = ((volatile char *)m->data)[off];
+	(void)sink;
 }
 
 static void unmap_stream(struct mapping *m)
@@ -253,7 +305,8 @@ static void hot_sample(const char *role, int fd, const struct hot_call *c)
 static void test_hot(void)
 {
 	const size_t ncalls = sizeof(hot_calls) / sizeof(hot_calls[0]);
-	int master, client;
+	static const char *const role[] = { "master", "restricted", "exported" };
+	int master, fd[3];
 
 	master = master_open(true);
 	/* item 1: the master alone, as on any kernel */
@@ -266,21 +319,25 @@ static void test_hot(void)
 		return;
 	}
 	/*
-	 * item 2: a restricted file attached; the same calls on both, the
-	 * order swapped every round
+	 * items 2 and 7: a restricted file (O_APPEND|O_EXCL) and an exported
+	 * one attached; the same calls on the three files in turn, the order
+	 * rotated every round
 	 */
-	client = restricted_open();
+	fd[0] = master;
+	fd[1] = restricted_open();
+	fd[2] = exported_open(master);
 	for (int r = 0; r < reps; r++)
 		for (size_t i = 0; i < ncalls; i++) {
 			if (hot_calls[i].master_only)
 				continue;
-			if (r % 2)
-				hot_sample("restricted", client, &hot_calls[i]);
-			hot_sample("master", master, &hot_calls[i]);
-			if (!(r % 2))
-				hot_sample("restricted", client, &hot_calls[i]);
+			for (int k = 0; k < 3; k++) {
+				int f = (r + k) % 3;
+
+				hot_sample(role[f], fd[f], &hot_calls[i]);
+			}
 		}
-	close(client);
+	close(fd[2]);
+	close(fd[1]);
 	close(master);
 }
 
@@ -923,7 +980,9 @@ static void scale_once(int n, int *fds, struct mapping *maps)
 	close(master);
 	sample(many ? "scale.master_close.all" : "scale.master_close.1", "ms",
 	       (now_ns(CLOCK_MONOTONIC) - t0) / 1e6);
-	if (ioctl(fds[n - 1], SNDRV_PCM_IOCTL_HWSYNC) == 0 || errno != EBADFD)
+	/* revoked (-ENODEV); the first series of the kernel said -EBADFD */
+	if (ioctl(fds[n - 1], SNDRV_PCM_IOCTL_HWSYNC) == 0 ||
+	    (errno != ENODEV && errno != EBADFD))
 		die("a client still syncs after the master closed");
 
 	t0 = now_ns(CLOCK_MONOTONIC);
@@ -968,16 +1027,333 @@ static void test_scale(void)
 	free(fds);
 }
 
+/* export and revocation ------------------------------------------------- */
+
+/* The card's control file, with @sub preferred for this process's opens */
+static int prefer_subdevice(int sub)
+{
+	char path[64];
+	int ctl;
+
+	snprintf(path, sizeof(path), "/dev/snd/controlC%d", card);
+	ctl = open(path, O_RDWR | O_CLOEXEC);
+	if (ctl < 0 || ioctl(ctl, SNDRV_CTL_IOCTL_PCM_PREFER_SUBDEVICE, &sub) < 0)
+		die("prefer subdevice");
+	return ctl;
+}
+
+/*
+ * What handing a client a file costs the master: SHARED_EXPORT and the
+ * close() of the new descriptor (its release runs in close, as the last
+ * reference goes), per pair; for comparison, a restricted open of the
+ * node and its close.
+ */
+static void test_export(void)
+{
+	struct snd_pcm_shared_export ex;
+	int master, ctl, sub = 0;
+	struct timing t;
+	char path[64];
+
+	master = master_open(true);
+	if (!have_restricted(master)) {
+		printf("# no restricted opens on this kernel: export skipped\n");
+		close(master);
+		return;
+	}
+	ctl = prefer_subdevice(sub);
+	pcm_path(path, sizeof(path), card, 0, STREAM);
+	for (int r = 0; r < reps; r++) {
+		double cpu0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+
+		timing_start(&t);
+		do {
+			for (int i = 0; i < 4; i++) {
+				memset(&ex, 0, sizeof(ex));
+				ex.perm = SNDRV_PCM_PERM_SHARED;
+				ex.flags = O_RDWR | O_NONBLOCK | O_CLOEXEC;
+				if (ioctl(master, SNDRV_PCM_IOCTL_SHARED_EXPORT, &ex) < 0)
+					die("SHARED_EXPORT");
+				close(ex.fd);
+			}
+		} while (timing_more(&t, 4));
+		sample("export.export_close", "ns", timing_per_call(&t));
+		/* the CPU time of the same: guest time passed idle would differ */
+		sample("export.export_close_cpu", "ns",
+		       (now_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0) / t.calls);
+
+		cpu0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+		timing_start(&t);
+		do {
+			for (int i = 0; i < 4; i++) {
+				int fd = open(path, RESTRICTED | O_NONBLOCK | O_CLOEXEC);
+
+				if (fd < 0)
+					die("restricted open");
+				close(fd);
+			}
+		} while (timing_more(&t, 4));
+		sample("export.restricted_open_close", "ns", timing_per_call(&t));
+		sample("export.restricted_open_close_cpu", "ns",
+		       (now_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0) / t.calls);
+	}
+	close(ctl);
+	close(master);
+}
+
+/*
+ * One SHARED_REVOKE on @master with @n exported files, each mapping the
+ * status page, the control page and the data buffer, every page touched:
+ * of all of them (-1), or, with @one, of the last one by its descriptor
+ * (the @n - 1 others stay). Returns the guest ns of the ioctl.
+ */
+static double revoke_once(int master, int n, bool one, int *fds,
+			  struct mapping *maps)
+{
+	int target;
+	double t0, t;
+
+	for (int i = 0; i < n; i++) {
+		fds[i] = export_fd(master, SNDRV_PCM_PERM_SHARED);
+		map_stream(fds[i], false, &maps[i]);
+		touch_stream(&maps[i]);
+	}
+	target = one ? fds[n - 1] : -1;
+	slab_settle();
+	t0 = now_ns(CLOCK_MONOTONIC);
+	if (ioctl(master, SNDRV_PCM_IOCTL_SHARED_REVOKE, &target) < 0)
+		die("SHARED_REVOKE");
+	t = now_ns(CLOCK_MONOTONIC) - t0;
+	/* the revoked file is cut off, the others (if any) are not */
+	if (ioctl(fds[n - 1], SNDRV_PCM_IOCTL_HWSYNC) == 0 || errno != ENODEV)
+		die("a revoked file still syncs");
+	if (maps[n - 1].status->hw_ptr != 0)
+		die("a revoked status mapping still shows the stream");
+	if (n > 1 && ioctl(fds[0], SNDRV_PCM_IOCTL_HWSYNC) != (one ? 0 : -1))
+		die("SHARED_REVOKE took the wrong files");
+	for (int i = 0; i < n; i++) {
+		unmap_stream(&maps[i]);
+		close(fds[i]);
+	}
+	return t;
+}
+
+static void test_revoke(void)
+{
+	struct rlimit rl = { nclients + 64, nclients + 64 };
+	const int counts[] = { 1, 64, nclients };
+	struct mapping *maps;
+	int master, *fds;
+	char metric[64];
+
+	master = master_open(true);
+	if (!have_restricted(master)) {
+		printf("# no restricted opens on this kernel: revoke skipped\n");
+		close(master);
+		return;
+	}
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		die("RLIMIT_NOFILE");
+	/* grow the file table now, not while revoking */
+	if (dup2(0, nclients + 32) < 0)
+		die("dup2");
+	close(nclients + 32);
+	fds = calloc(nclients + 1, sizeof(*fds));
+	maps = calloc(nclients + 1, sizeof(*maps));
+	if (!fds || !maps)
+		die("calloc");
+	for (int r = 0; r < reps; r++)
+		for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+			int n = counts[c];
+
+			/* the warm-up only has to meet each path once */
+			if (warming_up && n > 64)
+				continue;
+			snprintf(metric, sizeof(metric), "revoke.all.%d", n);
+			sample(metric, "us", revoke_once(master, n, false, fds, maps) / 1e3);
+			/* one of n + 1: n others present */
+			snprintf(metric, sizeof(metric), "revoke.one.%d", n);
+			sample(metric, "us", revoke_once(master, n + 1, true, fds, maps) / 1e3);
+		}
+	free(maps);
+	free(fds);
+	close(master);
+}
+
+/* plain open -------------------------------------------------------------- */
+
+#define MAX_PLAIN 512
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Plain opens (O_RDWR, no O_APPEND) of every PCM node until each has no
+ * free substream left: every substream of every card, once. Returns how
+ * many files it opened into @fds.
+ */
+static int plain_open_all(int *fds)
+{
+	static char names[64][NAME_MAX + 1];
+	char *sorted[64];
+	struct dirent *d;
+	int nnames = 0, n = 0;
+	DIR *dir;
+
+	dir = opendir("/dev/snd");
+	if (!dir)
+		die("/dev/snd");
+	while ((d = readdir(dir)) && nnames < 64) {
+		int c, dev;
+		char dir_c;
+
+		if (sscanf(d->d_name, "pcmC%dD%d%c", &c, &dev, &dir_c) != 3)
+			continue;
+		snprintf(names[nnames], sizeof(names[0]), "%s", d->d_name);
+		sorted[nnames] = names[nnames];
+		nnames++;
+	}
+	closedir(dir);
+	qsort(sorted, nnames, sizeof(sorted[0]), name_cmp);
+	for (int i = 0; i < nnames; i++) {
+		char path[NAME_MAX + 16];
+
+		snprintf(path, sizeof(path), "/dev/snd/%s", sorted[i]);
+		while (n < MAX_PLAIN) {
+			int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+
+			if (fd < 0)
+				break;
+			fds[n++] = fd;
+		}
+	}
+	return n;
+}
+
+/*
+ * Objects per file from @a to @b, for each cache that grew or shrank by
+ * at least half an object per file: "METRIC.CACHE" samples (objects per
+ * file), and the bytes, as slab_per_client() gives them.
+ */
+static void slab_per_file(const struct slab_usage *a, const struct slab_usage *b,
+			  int files, const char *bytes_metric, const char *objects_metric)
+{
+	char name[128];
+
+	for (int i = 0; i < b->ncaches; i++) {
+		long grown = b->cache[i].objects;
+
+		for (int j = 0; j < a->ncaches; j++)
+			if (!strcmp(a->cache[j].name, b->cache[i].name))
+				grown -= a->cache[j].objects;
+		if (labs(grown) * 2 < files)
+			continue;
+		snprintf(name, sizeof(name), "%s.%s", objects_metric, b->cache[i].name);
+		sample(name, "obj/file", grown / (double)files);
+	}
+	slab_per_client(a, b, files, bytes_metric);
+}
+
+/*
+ * Plain opens (O_RDWR, no O_APPEND) and closes of @path, @n pairs; the
+ * guest ns spent in open() and in close() added to @open_ns and @close_ns
+ */
+static void plain_pairs(const char *path, int n, double *open_ns, double *close_ns)
+{
+	for (int i = 0; i < n; i++) {
+		double t0 = now_ns(CLOCK_MONOTONIC), t1;
+		int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+
+		if (fd < 0)
+			die("plain open");
+		t1 = now_ns(CLOCK_MONOTONIC);
+		close(fd);
+		*open_ns += t1 - t0;
+		*close_ns += now_ns(CLOCK_MONOTONIC) - t1;
+	}
+}
+
+/*
+ * A plain open and close of substream 0 of the dummy card, the only file
+ * on it: the substream attached and released, its runtime allocated and
+ * freed, each time. The close is counted whole: the release runs before
+ * close() returns to user space. Samples: ns per pair, and per open() and
+ * per close() alone.
+ */
+static void plain_open_close(const char *path)
+{
+	double open_ns = 0, close_ns = 0;
+	struct timing t;
+
+	/* a few unrecorded first: the caches were just shrunk */
+	plain_pairs(path, 8, &open_ns, &close_ns);
+	open_ns = close_ns = 0;
+	timing_start(&t);
+	do
+		plain_pairs(path, 4, &open_ns, &close_ns);
+	while (timing_more(&t, 4));
+	sample("plain.open_close", "ns", timing_per_call(&t));
+	sample("plain.open", "ns", open_ns / t.calls);
+	sample("plain.close", "ns", close_ns / t.calls);
+}
+
+/*
+ * What a plain open costs, on any kernel: every substream opened once, the
+ * slab counted before and after; then each of those files set up (where
+ * the driver takes the default setup) and prepared, counted again; then
+ * the time of a plain open and close of the dummy card's substream 0.
+ */
+static void test_plain(void)
+{
+	static struct slab_usage before, opened, setup;
+	static int fds[MAX_PLAIN];
+	int n, nsetup, ctl;
+	char path[64];
+
+	ctl = prefer_subdevice(0);
+	pcm_path(path, sizeof(path), card, 0, STREAM);
+	for (int r = 0; r < reps; r++) {
+		slab_read(&before);
+		n = plain_open_all(fds);
+		if (n < 2) {
+			errno = ENODEV;
+			die("plain opens");
+		}
+		slab_read(&opened);
+		nsetup = 0;
+		for (int i = 0; i < n; i++)
+			if (pcm_configure(fds[i], &pcm_default_setup) == 0 &&
+			    xioctl(fds[i], SNDRV_PCM_IOCTL_PREPARE, NULL) == 0)
+				nsetup++;
+		slab_read(&setup);
+		sample("plain.files", "files", n);
+		sample("plain.setups", "files", nsetup);
+		slab_per_file(&before, &opened, n, "plain.slab_open", "plain.objects_open");
+		if (nsetup)
+			slab_per_file(&opened, &setup, nsetup, "plain.slab_setup",
+				      "plain.objects_setup");
+		for (int i = 0; i < n; i++)
+			close(fds[i]);
+		plain_open_close(path);
+	}
+	close(ctl);
+}
+
 /* ----------------------------------------------------------------------- */
 
 static const struct {
 	const char *name;
 	void (*run)(void);
 } tests[] = {
+	{ "plain", test_plain },
 	{ "hot", test_hot },
+	{ "export", test_export },
 	{ "position", test_position },
 	{ "datapath", test_datapath },
 	{ "scale", test_scale },
+	{ "revoke", test_revoke },
 };
 
 /* Once unrecorded and short, then measured */
@@ -1001,7 +1377,7 @@ static void run_test(const char *name, void (*run)(void))
 static void usage(void)
 {
 	fprintf(stderr, "usage: pcm-bench [-r REPS] [-t MS] [-s SECONDS] "
-		"[-c CLIENTS] hot|position|datapath|scale...\n");
+		"[-c CLIENTS] plain|hot|export|position|datapath|scale|revoke...\n");
 	exit(2);
 }
 
