@@ -995,9 +995,20 @@ static void scale_once(int n, int *fds, struct mapping *maps)
 	close(ctl);
 }
 
+/* room for @n more files; the file table grows now, not while measuring */
+static void reserve_fds(int n)
+{
+	struct rlimit rl = { n + 64, n + 64 };
+
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		die("RLIMIT_NOFILE");
+	if (dup2(0, n + 32) < 0)
+		die("dup2");
+	close(n + 32);
+}
+
 static void test_scale(void)
 {
-	struct rlimit rl = { nclients + 64, nclients + 64 };
 	int probe = master_open(false);
 	bool restricted = have_restricted(probe);
 	struct mapping *maps;
@@ -1008,12 +1019,7 @@ static void test_scale(void)
 		printf("# no restricted opens on this kernel: scale skipped\n");
 		return;
 	}
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-		die("RLIMIT_NOFILE");
-	/* grow the file table now, not while the clients are counted */
-	if (dup2(0, nclients + 32) < 0)
-		die("dup2");
-	close(nclients + 32);
+	reserve_fds(nclients);
 	fds = calloc(nclients, sizeof(*fds));
 	maps = calloc(nclients, sizeof(*maps));
 	if (!fds || !maps)
@@ -1140,7 +1146,6 @@ static double revoke_once(int master, int n, bool one, int *fds,
 
 static void test_revoke(void)
 {
-	struct rlimit rl = { nclients + 64, nclients + 64 };
 	const int counts[] = { 1, 64, nclients };
 	struct mapping *maps;
 	int master, *fds;
@@ -1152,12 +1157,7 @@ static void test_revoke(void)
 		close(master);
 		return;
 	}
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-		die("RLIMIT_NOFILE");
-	/* grow the file table now, not while revoking */
-	if (dup2(0, nclients + 32) < 0)
-		die("dup2");
-	close(nclients + 32);
+	reserve_fds(nclients);
 	fds = calloc(nclients + 1, sizeof(*fds));
 	maps = calloc(nclients + 1, sizeof(*maps));
 	if (!fds || !maps)
