@@ -23,9 +23,6 @@
 #include "pcm-shared-lib.h"
 #include "kselftest_harness.h"
 
-/* a pattern long enough to stop a follower in the middle of it */
-#define LONG_FRAMES	(8 * RATE)
-#define LONG_FILE	"/tmp/pattern-long.raw"
 #define CONF_HOME	"/tmp/xdg-follow"
 #define NO_SUCH_DEVICE	"No such device"
 
@@ -50,7 +47,6 @@ __attribute__((constructor)) static void setup_files(void)
 	}
 	setenv("XDG_CONFIG_HOME", CONF_HOME, 1);
 	write_pattern_file(PATTERN_FILE, PATTERN_FRAMES);
-	write_pattern_file(LONG_FILE, LONG_FRAMES);
 }
 
 /*
@@ -239,80 +235,51 @@ static void wait_master_past(struct __test_metadata *_metadata, snd_pcm_t *probe
 }
 
 /*
- * aplay playing a pattern that it reads from a FIFO, held back before its
- * stream starts: it sets the stream up, queues half a buffer and waits
- * for more, so that followers can attach before a frame is played.
- * release_master() lets the rest through; aplay starts the stream once
- * its buffer is full, as with any file.
+ * aplay playing the pattern without end (pattern_feed_start()), held back
+ * before its stream starts: it sets the stream up, queues half a buffer
+ * and waits for more, so that followers can attach before a frame is
+ * played. release_master() lets the rest through; aplay starts the stream
+ * once its buffer is full, as with any file, and plays on until
+ * end_master() or stop_master().
  */
 struct gated_master {
-	pid_t aplay, feeder;
-	int fd;
-	const char *pattern;
-	char fifo[64];
+	pid_t aplay;
+	struct pattern_feed feed;
 };
 
 static void hold_master(struct __test_metadata *_metadata, struct gated_master *m,
-			const char *dev, int mmap, const char *pattern, const char *log)
+			const char *dev, int mmap, const char *log)
 {
-	static char buf[BUFFER / 2 * CHANNELS * 2];
-	long long end = now_ms() + WAIT_START_MS;
 	snd_pcm_t *probe;
-	int fd, err;
+	int err;
 
-	m->pattern = pattern;
-	snprintf(m->fifo, sizeof(m->fifo), "/tmp/gate-%s", strrchr(dev, ':') + 1);
-	unlink(m->fifo);
-	ASSERT_EQ(0, mkfifo(m->fifo, 0600));
-	m->aplay = spawn_alsa_util("aplay", log, dev, mmap, m->fifo, NULL);
+	ASSERT_EQ(0, pattern_feed_start(&m->feed, strrchr(dev, ':') + 1, 1));
+	m->aplay = spawn_alsa_util("aplay", log, dev, mmap, m->feed.fifo, NULL);
 	ASSERT_LT(0, m->aplay);
-	/* once aplay reads the FIFO */
-	while ((m->fd = open(m->fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
-		ASSERT_EQ(ENXIO, errno);
-		ASSERT_GT(end, now_ms()) TH_LOG("aplay on %s does not read", dev);
-		ASSERT_EQ(0, waitpid(m->aplay, NULL, WNOHANG)) TH_LOG("aplay on %s ended", dev);
-		sleep_ms(20);
-	}
-	ASSERT_EQ(0, fcntl(m->fd, F_SETFL, 0));
-	fd = open(pattern, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(sizeof(buf), read(fd, buf, sizeof(buf)));
-	close(fd);
-	ASSERT_EQ(sizeof(buf), write(m->fd, buf, sizeof(buf)));
 	err = open_shared_wait(&probe, dev, SND_PCM_STREAM_PLAYBACK, SND_PCM_STATE_PREPARED);
 	ASSERT_EQ(0, err) TH_LOG("aplay does not set %s up: %s", dev, snd_strerror(err));
 	snd_pcm_close(probe);
 }
 
-/* the rest of the pattern, from a process of its own */
-static void release_master(struct __test_metadata *_metadata, struct gated_master *m)
+static void release_master(struct gated_master *m)
 {
-	char buf[4096];
-	ssize_t n;
-	int fd;
-
-	m->feeder = fork();
-	ASSERT_LE(0, m->feeder);
-	if (m->feeder == 0) {
-		fd = open(m->pattern, O_RDONLY);
-		if (fd < 0 || lseek(fd, BUFFER / 2 * CHANNELS * 2, SEEK_SET) < 0)
-			_exit(1);
-		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			if (write(m->fd, buf, n) != n)
-				_exit(1);
-		_exit(n < 0);
-	}
-	close(m->fd);
-	m->fd = -1;
+	pattern_feed_release(&m->feed);
 }
 
-static void stop_master(struct gated_master *m)
+/* the pattern comes to its end, aplay plays it out: the frames of it */
+static long end_master(struct __test_metadata *_metadata, struct gated_master *m)
 {
-	stop_process(&m->feeder);
+	long played = pattern_feed_end(&m->feed);
+
+	EXPECT_LE(PATTERN_FRAMES, played) TH_LOG("the pattern's feed: %s", strerror(-played));
+	return played;
+}
+
+/* at once; the frames of the pattern that aplay may have played */
+static long stop_master(struct gated_master *m)
+{
 	stop_process(&m->aplay);
-	if (m->fd >= 0)
-		close(m->fd);
-	m->fd = -1;
+	return pattern_feed_stop(&m->feed);
 }
 
 /*
@@ -349,14 +316,12 @@ FIXTURE_VARIANT_ADD(playback, short_name) {
 
 /* the witness records, aplay has set its stream up and waits */
 static void hold_playback(struct __test_metadata *_metadata, FIXTURE_DATA(playback) *self,
-			  const FIXTURE_VARIANT(playback) *variant, const char *pattern,
-			  long pattern_frames)
+			  const FIXTURE_VARIANT(playback) *variant)
 {
 	char dev[32];
 	snd_pcm_t *probe;
 	int err;
 
-	self->pattern_frames = pattern_frames;
 	/* the other end captures first, so that no frame gets lost */
 	snprintf(dev, sizeof(dev), "hw:Loopback,1,%d", variant->sub);
 	snprintf(self->witness_log, sizeof(self->witness_log), "/tmp/witness%d.log",
@@ -372,13 +337,11 @@ static void hold_playback(struct __test_metadata *_metadata, FIXTURE_DATA(playba
 
 	snprintf(self->dev, sizeof(self->dev), "hw:Loopback,0,%d", variant->sub);
 	snprintf(self->aplay_log, sizeof(self->aplay_log), "/tmp/aplay%d.log", variant->sub);
-	hold_master(_metadata, &self->master, self->dev, variant->mmap, pattern,
-		    self->aplay_log);
+	hold_master(_metadata, &self->master, self->dev, variant->mmap, self->aplay_log);
 }
 
 FIXTURE_SETUP(playback)
 {
-	self->master.fd = -1;
 }
 
 FIXTURE_TEARDOWN(playback)
@@ -391,13 +354,18 @@ FIXTURE_TEARDOWN(playback)
 	stop_process(&self->witness);
 }
 
-/* aplay played to its end undisturbed, and the witness got every frame */
+/*
+ * The pattern comes to its end; aplay played it to its end undisturbed,
+ * and the witness got every frame
+ */
 static void assert_master_undisturbed(struct __test_metadata *_metadata,
 				      FIXTURE_DATA(playback) *self)
 {
-	int status = wait_exit(self->master.aplay, WAIT_EXIT_MS);
+	int status;
 	char *why;
 
+	self->pattern_frames = end_master(_metadata, &self->master);
+	status = wait_exit(self->master.aplay, WAIT_EXIT_MS);
 	if (status < 0)
 		stop_process(&self->master.aplay);
 	self->master.aplay = 0;
@@ -424,7 +392,7 @@ TEST_F_TIMEOUT(playback, followers_sample_exact, 180)
 	struct stretches s;
 	int i;
 
-	hold_playback(_metadata, self, variant, PATTERN_FILE, PATTERN_FRAMES);
+	hold_playback(_metadata, self, variant);
 	snprintf(self->name[0], sizeof(self->name[0]), "%s", variant->name);
 	snprintf(self->name[1], sizeof(self->name[1]),
 		 "follow:CARD=Loopback,DEV=0,SUBDEV=%d,STREAM=playback", variant->sub);
@@ -439,12 +407,15 @@ TEST_F_TIMEOUT(playback, followers_sample_exact, 180)
 	}
 	for (i = 0; i < FOLLOWERS; i++)
 		wait_recorded(_metadata, self->follower[i], self->log[i], self->rec[i], 0);
-	release_master(_metadata, &self->master);
+	release_master(&self->master);
+	for (i = 0; i < FOLLOWERS; i++)
+		wait_recorded(_metadata, self->follower[i], self->log[i], self->rec[i],
+			      PATTERN_FRAMES / 2);
 
 	assert_master_undisturbed(_metadata, self);
 	for (i = 0; i < FOLLOWERS; i++) {
 		assert_follower_ended(_metadata, &self->follower[i], self->log[i]);
-		recording_stretches(_metadata, self->rec[i], i == 2, PATTERN_FRAMES, &s);
+		recording_stretches(_metadata, self->rec[i], i == 2, self->pattern_frames, &s);
 		EXPECT_STREQ("", s.why) TH_LOG("%s", self->name[i]);
 		EXPECT_EQ(1, s.count) TH_LOG("%s: %d stretches", self->name[i], s.count);
 		EXPECT_LE(PERIOD, s.pattern) TH_LOG("%s: %ld frames of the pattern",
@@ -466,12 +437,12 @@ TEST_F_TIMEOUT(playback, slow_follower_overruns, 180)
 	char *log;
 	long pos;
 
-	hold_playback(_metadata, self, variant, LONG_FILE, LONG_FRAMES);
+	hold_playback(_metadata, self, variant);
 	self->follower[0] = spawn_follower("/tmp/slow.log", variant->name, "/tmp/slow.raw",
 					   small);
 	ASSERT_LT(0, self->follower[0]);
 	wait_recorded(_metadata, self->follower[0], "/tmp/slow.log", "/tmp/slow.raw", 0);
-	release_master(_metadata, &self->master);
+	release_master(&self->master);
 	ASSERT_EQ(0, open_shared_running(&probe, self->dev, SND_PCM_STREAM_PLAYBACK));
 	wait_recorded(_metadata, self->follower[0], "/tmp/slow.log", "/tmp/slow.raw",
 		      2 * PERIOD);
@@ -493,7 +464,7 @@ TEST_F_TIMEOUT(playback, slow_follower_overruns, 180)
 		TH_LOG("arecord: %.*s", (int)strcspn(strstr(log, "overrun!!!"), "\n"),
 		       strstr(log, "overrun!!!"));
 	free(log);
-	recording_stretches(_metadata, "/tmp/slow.raw", 0, LONG_FRAMES, &s);
+	recording_stretches(_metadata, "/tmp/slow.raw", 0, self->pattern_frames, &s);
 	EXPECT_STREQ("", s.why);
 	EXPECT_LE(2, s.count) TH_LOG("no gap where the follower was stopped");
 }
@@ -502,18 +473,19 @@ TEST_F_TIMEOUT(playback, slow_follower_overruns, 180)
 TEST_F_TIMEOUT(playback, master_killed, 120)
 {
 	struct stretches s;
+	long played;
 
-	hold_playback(_metadata, self, variant, LONG_FILE, LONG_FRAMES);
+	hold_playback(_metadata, self, variant);
 	self->follower[0] = spawn_follower("/tmp/orphan.log", variant->name, "/tmp/orphan.raw",
 					   NULL);
 	ASSERT_LT(0, self->follower[0]);
 	wait_recorded(_metadata, self->follower[0], "/tmp/orphan.log", "/tmp/orphan.raw", 0);
-	release_master(_metadata, &self->master);
+	release_master(&self->master);
 	wait_recorded(_metadata, self->follower[0], "/tmp/orphan.log", "/tmp/orphan.raw",
 		      2 * PERIOD);
-	stop_master(&self->master);
+	played = stop_master(&self->master);
 	assert_follower_ended(_metadata, &self->follower[0], "/tmp/orphan.log");
-	recording_stretches(_metadata, "/tmp/orphan.raw", 0, LONG_FRAMES, &s);
+	recording_stretches(_metadata, "/tmp/orphan.raw", 0, played, &s);
 	EXPECT_STREQ("", s.why);
 	EXPECT_EQ(1, s.count);
 }
@@ -654,8 +626,7 @@ FIXTURE_VARIANT_ADD(api, aplay_rw) {
 
 FIXTURE_SETUP(api)
 {
-	self->master.fd = -1;
-	hold_master(_metadata, &self->master, "hw:Loopback,0,7", variant->mmap, LONG_FILE,
+	hold_master(_metadata, &self->master, "hw:Loopback,0,7", variant->mmap,
 		    "/tmp/api-aplay.log");
 	/* started before the master: from its first frame on */
 	self->next = 0;
@@ -764,7 +735,7 @@ TEST_F_TIMEOUT(api, poll_overrun_disconnect, 180)
 	EXPECT_EQ(API_PERIOD, size);
 	ASSERT_EQ(SND_PCM_STATE_PREPARED, snd_pcm_state(self->pcm));
 	ASSERT_EQ(0, snd_pcm_start(self->pcm));
-	release_master(_metadata, &self->master);
+	release_master(&self->master);
 	ASSERT_EQ(0, open_shared_running(&self->probe, "hw:Loopback,0,7",
 					 SND_PCM_STREAM_PLAYBACK));
 
@@ -832,9 +803,7 @@ FIXTURE(bad) {
 /* a stream to follow on subdevice 3, set up and held there throughout */
 FIXTURE_SETUP(bad)
 {
-	self->master.fd = -1;
-	hold_master(_metadata, &self->master, "hw:Loopback,0,3", 1, LONG_FILE,
-		    "/tmp/bad-aplay.log");
+	hold_master(_metadata, &self->master, "hw:Loopback,0,3", 1, "/tmp/bad-aplay.log");
 }
 
 FIXTURE_TEARDOWN(bad)

@@ -11,11 +11,6 @@
 #include "pcm-shared-lib.h"
 #include "kselftest_harness.h"
 
-__attribute__((constructor)) static void setup_pattern(void)
-{
-	write_pattern_file(PATTERN_FILE, PATTERN_FRAMES);
-}
-
 /* the kernel's own view, for a kernel where no shared open works */
 static int stream_running(int card, int device, int sub)
 {
@@ -33,6 +28,7 @@ static int stream_running(int card, int device, int sub)
 
 FIXTURE(baseline) {
 	pid_t aplay;
+	struct pattern_feed feed;
 	int card, fds;
 };
 
@@ -42,8 +38,10 @@ FIXTURE_SETUP(baseline)
 
 	self->card = snd_card_get_index("Loopback");
 	ASSERT_LE(0, self->card);
+	/* aplay plays on until the test is done */
+	ASSERT_EQ(0, pattern_feed_start(&self->feed, "baseline", 0));
 	self->aplay = spawn_alsa_util("aplay", "/tmp/aplay.log", "hw:Loopback,0,0",
-				      1, PATTERN_FILE, NULL);
+				      1, self->feed.fifo, NULL);
 	ASSERT_LT(0, self->aplay);
 	while (!stream_running(self->card, 0, 0)) {
 		ASSERT_GT(end, now_ms()) TH_LOG("aplay does not play");
@@ -55,6 +53,7 @@ FIXTURE_SETUP(baseline)
 FIXTURE_TEARDOWN(baseline)
 {
 	stop_process(&self->aplay);
+	pattern_feed_stop(&self->feed);
 }
 
 /* nothing left open, and aplay played to its end as usual */
@@ -65,6 +64,7 @@ static void assert_clean(struct __test_metadata *_metadata,
 	char *trouble;
 
 	EXPECT_EQ(self->fds, count_fds());
+	EXPECT_LE(PATTERN_FRAMES, pattern_feed_end(&self->feed));
 	status = wait_exit(self->aplay, WAIT_EXIT_MS);
 	self->aplay = 0;
 	ASSERT_TRUE(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)

@@ -46,7 +46,6 @@ __attribute__((constructor)) static void setup_config(void)
 		fclose(fp);
 	}
 	setenv("XDG_CONFIG_HOME", "/tmp/xdg", 1);
-	write_pattern_file(PATTERN_FILE, PATTERN_FRAMES);
 }
 
 static int card_index(const char *id)
@@ -126,6 +125,7 @@ static void assert_controls_refused(struct __test_metadata *_metadata,
  */
 FIXTURE(aplay) {
 	pid_t aplay, arecord;
+	struct pattern_feed feed;
 	snd_pcm_t *pcm;
 	char log[64], rec_log[64], rec[64];
 	snd_pcm_stream_t stream;
@@ -228,9 +228,11 @@ FIXTURE_SETUP(aplay)
 					 snd_strerror(err));
 		snd_pcm_close(probe);
 	}
+	/* aplay plays on until the test has done its checks */
 	snprintf(self->log, sizeof(self->log), "/tmp/aplay.log");
+	ASSERT_EQ(0, pattern_feed_start(&self->feed, "aplay", 0));
 	self->aplay = spawn_alsa_util("aplay", self->log, variant->play,
-				      variant->mmap, PATTERN_FILE, NULL);
+				      variant->mmap, self->feed.fifo, NULL);
 	ASSERT_LT(0, self->aplay);
 	if (variant->shared)
 		err = open_shared_running(&self->pcm, variant->shared, self->stream);
@@ -245,6 +247,7 @@ FIXTURE_TEARDOWN(aplay)
 	if (self->pcm)
 		snd_pcm_close(self->pcm);
 	stop_process(&self->aplay);
+	pattern_feed_stop(&self->feed);
 	stop_process(&self->arecord);
 }
 
@@ -256,10 +259,13 @@ static void assert_aplay_undisturbed(struct __test_metadata *_metadata,
 				     FIXTURE_DATA(aplay) *self,
 				     const FIXTURE_VARIANT(aplay) *variant)
 {
+	long played = pattern_feed_end(&self->feed);
 	int status = wait_exit(self->aplay, WAIT_EXIT_MS);
 	char *trouble, *why;
 
 	self->aplay = 0;
+	ASSERT_LE(PATTERN_FRAMES, played) TH_LOG("the pattern's feed: %s",
+						 strerror(-played));
 	ASSERT_TRUE(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		TH_LOG("aplay ended with status %d", status);
 	trouble = log_trouble(self->log);
@@ -269,7 +275,7 @@ static void assert_aplay_undisturbed(struct __test_metadata *_metadata,
 		return;
 
 	/* what arrived at the other end */
-	why = witness_verdict(&self->arecord, self->rec_log, self->rec, PATTERN_FRAMES);
+	why = witness_verdict(&self->arecord, self->rec_log, self->rec, played);
 	EXPECT_EQ(NULL, why) TH_LOG("at the loopback's other end: %s", why);
 	free(why);
 }
@@ -504,6 +510,7 @@ TEST_F_TIMEOUT(aplay, follows_undisturbed, 120)
  */
 FIXTURE(capture) {
 	pid_t aplay, arecord;
+	struct pattern_feed feed;
 	snd_pcm_t *pcm;
 };
 
@@ -521,6 +528,7 @@ FIXTURE_TEARDOWN(capture)
 	if (self->pcm)
 		snd_pcm_close(self->pcm);
 	stop_process(&self->aplay);
+	pattern_feed_stop(&self->feed);
 	stop_process(&self->arecord);
 }
 
@@ -536,7 +544,7 @@ TEST_F_TIMEOUT(capture, buffer_is_what_was_played, 120)
 	snd_pcm_uframes_t hw = 0, appl = 0, hw2 = 0, last, off, keep_from;
 	struct seen *seen = calloc(PATTERN_FRAMES, sizeof(*seen));
 	size_t nseen = 0, len, frames, first, i;
-	long wrong = 0, ahead, n;
+	long wrong = 0, ahead, n, played;
 	short *rec;
 	char *trouble;
 	int status;
@@ -547,16 +555,19 @@ TEST_F_TIMEOUT(capture, buffer_is_what_was_played, 120)
 	EXPECT_EQ(SND_PCM_PERM_SHARED, perm);
 	assert_controls_refused(_metadata, self->pcm, SND_PCM_STREAM_CAPTURE);
 
+	/* aplay plays on until the shared handle has seen enough */
+	ASSERT_EQ(0, pattern_feed_start(&self->feed, "capture", 0));
 	self->aplay = spawn_alsa_util("aplay", "/tmp/aplay-capture.log",
-				      "hw:Loopback,0,4", 0, PATTERN_FILE, NULL);
+				      "hw:Loopback,0,4", 0, self->feed.fifo, NULL);
 	ASSERT_LT(0, self->aplay);
 	ASSERT_EQ(0, shared_pointers(self->pcm, BUFFER, &areas, &hw, &appl));
 	last = hw;
-	/* read each period that arrives, until aplay is done */
-	while (waitpid(self->aplay, &status, WNOHANG) == 0 && nseen < PATTERN_FRAMES) {
+	/* read each period that arrives */
+	while (nseen < PATTERN_FRAMES) {
 		struct seen batch[BUFFER];
 		size_t nb = 0, k;
 
+		ASSERT_EQ(0, waitpid(self->aplay, &status, WNOHANG)) TH_LOG("aplay ended");
 		sleep_ms(10);
 		ASSERT_EQ(0, shared_pointers(self->pcm, BUFFER, &areas, &hw, &appl));
 		for (off = last; off != hw && nb < BUFFER; off = (off + 1) % BUFFER) {
@@ -576,6 +587,8 @@ TEST_F_TIMEOUT(capture, buffer_is_what_was_played, 120)
 				seen[nseen++] = batch[k];
 		last = hw;
 	}
+	played = pattern_feed_end(&self->feed);
+	ASSERT_LE(PATTERN_FRAMES, played) TH_LOG("the pattern's feed: %s", strerror(-played));
 	status = wait_exit(self->aplay, WAIT_EXIT_MS);
 	self->aplay = 0;
 	ASSERT_TRUE(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -595,7 +608,7 @@ TEST_F_TIMEOUT(capture, buffer_is_what_was_played, 120)
 	rec = (short *)read_file("/tmp/rec.raw", &len);
 	ASSERT_NE(NULL, rec);
 	frames = len / (CHANNELS * sizeof(short));
-	ASSERT_EQ(PATTERN_FRAMES, pattern_in_order(rec, frames, &first));
+	ASSERT_EQ(played, pattern_in_order(rec, frames, &first));
 
 	/*
 	 * What the shared handle saw: the samples arecord recorded at the
@@ -604,7 +617,7 @@ TEST_F_TIMEOUT(capture, buffer_is_what_was_played, 120)
 	ASSERT_LE(4 * PERIOD, nseen) TH_LOG("only %zu frames seen", nseen);
 	for (i = 0; i < nseen; i++) {
 		n = seen[i].index;
-		if (n >= PATTERN_FRAMES ||
+		if (n >= played ||
 		    (first + n) % BUFFER != seen[i].off ||
 		    memcmp(seen[i].s, rec + (first + n) * CHANNELS, sizeof(seen[i].s)))
 			wrong++;
@@ -1026,6 +1039,7 @@ TEST_F_TIMEOUT(orphan, master_closes_first, 120)
  */
 FIXTURE(program) {
 	pid_t pid, aplay;
+	struct pattern_feed feed;
 };
 
 FIXTURE_SETUP(program)
@@ -1036,6 +1050,7 @@ FIXTURE_TEARDOWN(program)
 {
 	stop_process(&self->pid);
 	stop_process(&self->aplay);
+	pattern_feed_stop(&self->feed);
 }
 
 /* Run pcm_shared with @argv to its end (*@pid while it runs): it must exit 0 */
@@ -1075,8 +1090,10 @@ TEST_F_TIMEOUT(program, pcm_shared_monitor, 120)
 	int status;
 	FILE *fp;
 
+	/* aplay plays on until pcm_shared has ended */
+	ASSERT_EQ(0, pattern_feed_start(&self->feed, "monitor", 0));
 	self->aplay = spawn_alsa_util("aplay", "/tmp/aplay-monitor.log",
-				      "hw:Loopback,0,7", 1, PATTERN_FILE, NULL);
+				      "hw:Loopback,0,7", 1, self->feed.fifo, NULL);
 	ASSERT_LT(0, self->aplay);
 	ASSERT_EQ(0, open_shared_running(&probe, "hw:Loopback,0,7",
 					 SND_PCM_STREAM_PLAYBACK));
@@ -1099,6 +1116,7 @@ TEST_F_TIMEOUT(program, pcm_shared_monitor, 120)
 	fclose(fp);
 	EXPECT_LE(4 * PERIOD, checked);
 	EXPECT_EQ(0, wrong) TH_LOG("%ld of %ld frames not at their position", wrong, checked);
+	EXPECT_LE(PATTERN_FRAMES, pattern_feed_end(&self->feed));
 	status = wait_exit(self->aplay, WAIT_EXIT_MS);
 	self->aplay = 0;
 	EXPECT_TRUE(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);

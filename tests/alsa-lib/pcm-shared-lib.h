@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -142,6 +143,116 @@ static inline void stop_process(pid_t *pid)
 		waitpid(*pid, NULL, 0);
 	}
 	*pid = 0;
+}
+
+/*
+ * The pattern without end, for a master that must play on for as long as
+ * a test needs it, however slowly the test runs: a process of its own
+ * writes it into a FIFO, period by period, until pattern_feed_end() asks
+ * it to stop; it then ends with at least PATTERN_FRAMES frames of pattern
+ * in all and the silence after them. Held, it writes half a buffer and
+ * waits for pattern_feed_release(): the master sets its stream up and
+ * waits for more, without starting it.
+ */
+struct pattern_feed {
+	pid_t pid;
+	unsigned long *shared;	/* [0]: stop; [1]: frames written; [2]: go */
+	char fifo[64];
+};
+
+#define FEED_SHARED	(3 * sizeof(unsigned long))
+
+static inline int pattern_feed_start(struct pattern_feed *feed, const char *name,
+				     int held)
+{
+	short buf[PERIOD * CHANNELS];
+	unsigned long n = 0, i;
+	int fd;
+
+	snprintf(feed->fifo, sizeof(feed->fifo), "/tmp/feed-%s", name);
+	unlink(feed->fifo);
+	if (mkfifo(feed->fifo, 0600) < 0)
+		return -errno;
+	feed->shared = mmap(NULL, FEED_SHARED, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (feed->shared == MAP_FAILED) {
+		feed->shared = NULL;
+		return -errno;
+	}
+	feed->pid = fork();
+	if (feed->pid < 0)
+		return -errno;
+	if (feed->pid > 0)
+		return 0;
+
+	/* nothing of the test's, only the FIFO, once the master opens it */
+	close_range(3, ~0U, 0);
+	fd = open(feed->fifo, O_WRONLY);
+	if (fd < 0)
+		_exit(1);
+	while (n < PATTERN_FRAMES || !__atomic_load_n(&feed->shared[0], __ATOMIC_ACQUIRE)) {
+		for (i = 0; i < PERIOD; i++)
+			pattern_frame(n + i, buf + i * CHANNELS);
+		if (write(fd, buf, sizeof(buf)) != sizeof(buf))
+			_exit(1);
+		n += PERIOD;
+		__atomic_store_n(&feed->shared[1], n, __ATOMIC_RELEASE);
+		while (held && n == BUFFER / 2 &&
+		       !__atomic_load_n(&feed->shared[2], __ATOMIC_ACQUIRE))
+			sleep_ms(5);
+	}
+	memset(buf, 0, sizeof(buf));
+	for (i = 0; i < PATTERN_PAD; i += PERIOD)
+		if (write(fd, buf, sizeof(buf)) != sizeof(buf))
+			_exit(1);
+	_exit(0);
+}
+
+static inline void pattern_feed_release(struct pattern_feed *feed)
+{
+	__atomic_store_n(&feed->shared[2], 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Let the pattern come to its end; how many frames of it were written, or
+ * a negative error code
+ */
+static inline long pattern_feed_end(struct pattern_feed *feed)
+{
+	int status;
+
+	if (!feed->shared || feed->pid <= 0)
+		return -ESRCH;
+	__atomic_store_n(&feed->shared[0], 1, __ATOMIC_RELEASE);
+	pattern_feed_release(feed);
+	status = wait_exit(feed->pid, WAIT_EXIT_MS);
+	if (status < 0)
+		return status;
+	feed->pid = 0;
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return -EIO;
+	return __atomic_load_n(&feed->shared[1], __ATOMIC_ACQUIRE);
+}
+
+/* end it at once; the frames of pattern written, which the master may play */
+static inline long pattern_feed_stop(struct pattern_feed *feed)
+{
+	long written = 0;
+
+	if (feed->pid > 0) {
+		kill(feed->pid, SIGKILL);
+		waitpid(feed->pid, NULL, 0);
+	}
+	feed->pid = 0;
+	if (feed->shared) {
+		written = __atomic_load_n(&feed->shared[1], __ATOMIC_ACQUIRE);
+		munmap(feed->shared, FEED_SHARED);
+	}
+	feed->shared = NULL;
+	if (feed->fifo[0])
+		unlink(feed->fifo);
+	feed->fifo[0] = 0;
+	return written;
 }
 
 /*
