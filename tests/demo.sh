@@ -64,11 +64,15 @@ say "follower  arecord -D follow:CARD=Loopback,DEV=0 -d 2  (unmodified; the foll
 say ""
 
 rm -f /tmp/client.txt /tmp/followed.raw
+# The master sets the stream up again once the client has followed it for
+# 6 s, which ends the follower too: arecord's 2 s must come before that.
+# Both count from the stream's start; the 4 s between them are for a slow
+# VM to start arecord in.
 if [ $q = 1 ]; then
-	{ pcm_shared -q -D hw:Loopback,0,0 -u 65534 -s -d 4 -i 100 -o /tmp/client.txt \
+	{ pcm_shared -q -D hw:Loopback,0,0 -u 65534 -s -d 6 -i 100 -o /tmp/client.txt \
 		> /tmp/shared.log 2>&1; echo $? > /tmp/shared.rc; } &
 else
-	{ pcm_shared -D hw:Loopback,0,0 -u 65534 -s -d 4 -i 100 -o /tmp/client.txt 2>&1
+	{ pcm_shared -D hw:Loopback,0,0 -u 65534 -s -d 6 -i 100 -o /tmp/client.txt 2>&1
 	  echo $? > /tmp/shared.rc; } | tee /tmp/shared.log &
 fi
 master=$!
