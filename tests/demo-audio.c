@@ -51,18 +51,26 @@ static long off(long got, unsigned long long frame)
 	return labs(got - played(frame));
 }
 
+/* the next "frame ch0 ch1" line of a pcm_shared -o dump; 0 at its end */
+static int dump_next(FILE *f, unsigned long long *frame, long *l, long *r)
+{
+	char line[256];
+
+	while (fgets(line, sizeof(line), f))
+		if (line[0] != '#' && sscanf(line, "%llu %ld %ld", frame, l, r) == 3)
+			return 1;
+	return 0;
+}
+
 static int check_client(const char *dump_path)
 {
 	long checked = 0, rounded = 0, l, r;
 	unsigned long long frame, first = 0, last = 0;
-	char line[256];
 	FILE *f = fopen(dump_path, "r");
 
 	if (!f)
 		return perror(dump_path), 2;
-	while (fgets(line, sizeof(line), f)) {
-		if (line[0] == '#' || sscanf(line, "%llu %ld %ld", &frame, &l, &r) != 3)
-			continue;
+	while (dump_next(f, &frame, &l, &r)) {
 		if (off(l, frame) > 1 || off(r, frame) > 1) {
 			printf("client: FAIL: at frame %llu it read %ld %ld, the master played %ld %ld\n",
 			       frame, l, r, played(frame), played(frame));
@@ -143,14 +151,11 @@ static int plot(const char *dump_path, long want)
 	long n = 0, from, l, r;
 	unsigned long long *fr = NULL, frame, first;
 	long *left = NULL;
-	char line[256];
 	FILE *f = fopen(dump_path, "r");
 
 	if (!f)
 		return perror(dump_path), 2;
-	while (fgets(line, sizeof(line), f)) {
-		if (line[0] == '#' || sscanf(line, "%llu %ld %ld", &frame, &l, &r) != 3)
-			continue;
+	while (dump_next(f, &frame, &l, &r)) {
 		fr = realloc(fr, (n + 1) * sizeof(*fr));
 		left = realloc(left, (n + 1) * sizeof(*left));
 		if (!fr || !left)
