@@ -53,26 +53,24 @@ card=$(readlink /proc/asound/Loopback 2>/dev/null)	# cardN
 node=/dev/snd/pcmC${card#card}D0p
 say "== Restricted shared PCM access =="
 say ""
-say "master    pcm_shared -D hw:Loopback,0,0 -u 65534 -s  (alsa-lib test/pcm_shared.c, as root)"
+say "master    pcm_shared -D hw:Loopback,0,0 -u 65534 -s -w FILE  (alsa-lib test/pcm_shared.c, as root)"
 say "          sets up the playback stream (mmap, S16_LE, 2 channels, 48 kHz), plays a 440 Hz sine,"
 say "          exports a restricted anonymous file (snd_pcm_shared_export: mmap, sync, status) and"
-say "          passes it to its client; takes it back when the client has seen enough, sets the"
-say "          stream up again and plays on"
+say "          passes it to its client; takes it back when the client has seen enough and the"
+say "          follower is done (FILE), sets the stream up again and plays on"
 say "client    its child, as uid 65534 without groups; the device nodes are root's:"
 say "          $(ls -l "$node" 2>&1 | sed 's/  */ /g')"
 say "follower  arecord -D follow:CARD=Loopback,DEV=0 -d 2  (unmodified; the follow plugin)"
 say ""
 
-rm -f /tmp/client.txt /tmp/followed.raw
-# The master sets the stream up again once the client has followed it for
-# 6 s, which ends the follower too: arecord's 2 s must come before that.
-# Both count from the stream's start; the 4 s between them are for a slow
-# VM to start arecord in.
+rm -f /tmp/client.txt /tmp/followed.raw /tmp/followed.done
+# Setting the stream up again ends every follower: the client asks for its
+# revocation, which comes first, only once arecord is done (-w)
 if [ $q = 1 ]; then
-	{ pcm_shared -q -D hw:Loopback,0,0 -u 65534 -s -d 6 -i 100 -o /tmp/client.txt \
+	{ pcm_shared -q -D hw:Loopback,0,0 -u 65534 -s -d 4 -i 100 -w /tmp/followed.done -o /tmp/client.txt \
 		> /tmp/shared.log 2>&1; echo $? > /tmp/shared.rc; } &
 else
-	{ pcm_shared -D hw:Loopback,0,0 -u 65534 -s -d 6 -i 100 -o /tmp/client.txt 2>&1
+	{ pcm_shared -D hw:Loopback,0,0 -u 65534 -s -d 4 -i 100 -w /tmp/followed.done -o /tmp/client.txt 2>&1
 	  echo $? > /tmp/shared.rc; } | tee /tmp/shared.log &
 fi
 master=$!
@@ -83,6 +81,7 @@ arecord -q -D follow:CARD=Loopback,DEV=0 -f S16_LE -c 2 -r 48000 -t raw -d 2 \
 rec=$!
 wait $rec
 recorded=$?
+touch /tmp/followed.done
 wait $master
 shared=$(cat /tmp/shared.rc 2>/dev/null || echo none)
 say ""
