@@ -238,9 +238,9 @@ static void wait_master_past(struct __test_metadata *_metadata, snd_pcm_t *probe
  * aplay playing the pattern without end (pattern_feed_start()), held back
  * before its stream starts: it sets the stream up, queues half a buffer
  * and waits for more, so that followers can attach before a frame is
- * played. release_master() lets the rest through; aplay starts the stream
- * once its buffer is full, as with any file, and plays on until
- * end_master() or stop_master().
+ * played, and see those frames queued. release_master() lets the rest
+ * through; aplay starts the stream once its buffer is full, as with any
+ * file, and plays on until end_master() or stop_master().
  */
 struct gated_master {
 	pid_t aplay;
@@ -250,6 +250,8 @@ struct gated_master {
 static void hold_master(struct __test_metadata *_metadata, struct gated_master *m,
 			const char *dev, int mmap, const char *log)
 {
+	long long end = now_ms() + WAIT_START_MS;
+	snd_pcm_status_t *status;
 	snd_pcm_t *probe;
 	int err;
 
@@ -258,7 +260,20 @@ static void hold_master(struct __test_metadata *_metadata, struct gated_master *
 	ASSERT_LT(0, m->aplay);
 	err = open_shared_wait(&probe, dev, SND_PCM_STREAM_PLAYBACK, SND_PCM_STATE_PREPARED);
 	ASSERT_EQ(0, err) TH_LOG("aplay does not set %s up: %s", dev, snd_strerror(err));
+	/* aplay sets the stream up before it writes: until all is queued */
+	snd_pcm_status_alloca(&status);
+	for (;;) {
+		err = snd_pcm_status(probe, status);
+		if (err < 0 || snd_pcm_status_get_avail(status) <= BUFFER / 2 ||
+		    now_ms() > end)
+			break;
+		sleep_ms(10);
+	}
 	snd_pcm_close(probe);
+	ASSERT_EQ(0, err) TH_LOG("%s: %s", dev, snd_strerror(err));
+	ASSERT_GE(BUFFER / 2, snd_pcm_status_get_avail(status))
+		TH_LOG("aplay does not queue half a buffer on %s", dev);
+	ASSERT_EQ(SND_PCM_STATE_PREPARED, snd_pcm_status_get_state(status));
 }
 
 static void release_master(struct gated_master *m)
@@ -622,7 +637,7 @@ FIXTURE_VARIANT_ADD(api, aplay_rw) {
 
 #define API_NAME	"follow:CARD=Loopback,DEV=0,SUBDEV=7"
 #define API_PERIOD	256
-#define API_BUFFER	4096
+#define API_BUFFER	16384	/* 1 s, as the master's: room for a busy VM */
 
 FIXTURE_SETUP(api)
 {
