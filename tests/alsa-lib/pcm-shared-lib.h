@@ -239,11 +239,7 @@ static inline long pattern_feed_stop(struct pattern_feed *feed)
 {
 	long written = 0;
 
-	if (feed->pid > 0) {
-		kill(feed->pid, SIGKILL);
-		waitpid(feed->pid, NULL, 0);
-	}
-	feed->pid = 0;
+	stop_process(&feed->pid);
 	if (feed->shared) {
 		written = __atomic_load_n(&feed->shared[1], __ATOMIC_ACQUIRE);
 		munmap(feed->shared, FEED_SHARED);
