@@ -20,11 +20,6 @@
 #define MASTER		"hw:Loopback,0,6"
 #define FOLLOWERS	3
 
-__attribute__((constructor)) static void setup_pattern(void)
-{
-	write_pattern_file(PATTERN_FILE, PATTERN_FRAMES);
-}
-
 /* what a follower found wrong, by the verdict it sends back */
 static const char *const follower_failures[] = {
 	[1] = "cannot open the fd it was sent",
