@@ -64,8 +64,9 @@ say "follower  arecord -D follow:CARD=Loopback,DEV=0 -d 2  (unmodified; the foll
 say ""
 
 rm -f /tmp/client.txt /tmp/followed.raw /tmp/followed.done
-# Setting the stream up again ends every follower: the client asks for its
-# revocation, which comes first, only once arecord is done (-w)
+# The master sets the stream up again right after it revokes the client,
+# and that ends every follower: the client asks to be revoked only once
+# arecord is done (-w)
 if [ $q = 1 ]; then
 	{ pcm_shared -q -D hw:Loopback,0,0 -u 65534 -s -d 4 -i 100 -w /tmp/followed.done -o /tmp/client.txt \
 		> /tmp/shared.log 2>&1; echo $? > /tmp/shared.rc; } &
